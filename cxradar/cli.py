@@ -1,0 +1,278 @@
+"""The ``cxradar`` command: run the pipeline, browse results, classify text."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from cxradar.config import DEMO_CONFIG, ConfigError, load_config
+from cxradar.db import database_url, is_migrated, migrate, redact_url
+
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def _print_json_lines(rows: Sequence[dict]) -> None:
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False, default=str))
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from pipelines.definitions import build_defs
+    from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
+
+    config_path = str(DEMO_CONFIG) if args.demo else (args.config or os.environ.get("CXRADAR_CONFIG"))
+    config = load_config(config_path)  # fails early with a clear message
+    url = database_url(args.database)
+    print(f"cxradar: config {config_path or DEMO_CONFIG}", file=sys.stderr)
+    print(f"cxradar: database {redact_url(url)}", file=sys.stderr)
+    resources = {
+        "db": DatabaseResource(url=url),
+        "cx_config": ConfigResource(path=str(config_path or DEMO_CONFIG)),
+        "models": ModelsResource(
+            encoder=config.models.encoder, sentiment=config.models.sentiment,
+            batch_size=config.models.batch_size,
+        ),
+    }
+    job = build_defs(resources).resolve_job_def("cxradar_everything")
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=_instance(), raise_on_error=False, run_config=_quiet_logging(args.verbose)
+    )
+    elapsed = time.monotonic() - started
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        print(f"cxradar: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
+    if not result.success:
+        print(f"cxradar: run failed after {elapsed:.0f}s (see the messages above)", file=sys.stderr)
+        return 1
+    _print_summary(result, elapsed)
+    return 0
+
+
+def _instance():
+    import dagster as dg
+
+    # With DAGSTER_HOME set, runs show up in `dagster dev`; otherwise a throwaway instance.
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _quiet_logging(verbose: bool) -> dict:
+    return {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}}}
+
+
+def _print_summary(result, elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"cxradar run finished in {elapsed:.1f}s")
+    table.add_column("asset")
+    table.add_column("result")
+    for event in result.get_asset_materialization_events():
+        materialization = event.asset_materialization
+        shown = {
+            key: value.value
+            for key, value in materialization.metadata.items()
+            if isinstance(value.value, int | float | str | bool) and key != "per_source"
+        }
+        table.add_row(
+            materialization.asset_key.to_user_string(),
+            ", ".join(f"{k}={v}" for k, v in shown.items()),
+        )
+    Console(stderr=True).print(table)
+
+
+# --- reading results -----------------------------------------------------------------------
+
+
+def _require_database(url: str | None) -> str:
+    url = database_url(url)
+    if not is_migrated(url):
+        raise SystemExit(
+            f"cxradar: no cxradar data in {redact_url(url)} yet: run `cxradar run --demo` "
+            "or `cxradar run --config FILE` first"
+        )
+    return url
+
+
+def cmd_issues(args: argparse.Namespace) -> int:
+    from cxradar.reports import issue_rows
+
+    rows = issue_rows(_require_database(args.database))
+    if args.json:
+        _print_json_lines(rows)
+        return 0
+    _print_table(
+        "issues", rows,
+        ["id", "classification", "severity", "mentions", "authors", "sources", "tickets", "label"],
+    )
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from cxradar.reports import alert_rows
+
+    rows = alert_rows(_require_database(args.database))
+    if args.json:
+        _print_json_lines(rows)
+        return 0
+    _print_table(
+        "alerts", rows,
+        ["id", "kind", "scope", "window_start", "observed", "expected", "status", "delivered"],
+    )
+    return 0
+
+
+def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{title} ({len(rows)})")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[_cell(row.get(column)) for column in columns])
+    Console().print(table)
+
+
+def _cell(value) -> str:
+    from rich.markup import escape
+
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return escape(str(value)) if value is not None else ""
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cxradar.reports import EXPORT_COLUMNS, iter_mention_rows, spreadsheet_safe
+
+    url = _require_database(args.database)
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        if args.format == "jsonl":
+            for row in iter_mention_rows(url):
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            for row in iter_mention_rows(url):
+                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from models.encoder import load_encoder
+    from models.language import LanguageDetector
+    from models.sentiment import load_sentiment_model
+
+    texts = list(args.texts)
+    if args.file:
+        texts += [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
+    if not texts and not sys.stdin.isatty():
+        texts = [line.rstrip("\n") for line in sys.stdin]
+    texts = [text for text in texts if text.strip()]
+    if not texts:
+        raise SystemExit("cxradar classify: give texts as arguments, --file F, or on standard input")
+    encoder = load_encoder(None)
+    sentiment = load_sentiment_model(None, encoder=encoder)
+    languages = LanguageDetector().detect(texts)
+    results = sentiment.predict(texts, embeddings=encoder.encode(texts))
+    rows = [
+        {"text": text, "lang": lang, "label": result.label, "score": round(float(result.score), 4)}
+        for text, lang, result in zip(texts, languages, results, strict=True)
+    ]
+    if args.json:
+        _print_json_lines(rows)
+    else:
+        _print_table("classified", rows, ["lang", "label", "score", "text"])
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    env = {**os.environ, "CXRADAR_DATABASE_URL": database_url(args.database)}
+    if not is_migrated(env["CXRADAR_DATABASE_URL"]):
+        migrate(env["CXRADAR_DATABASE_URL"])  # the app then explains how to load data
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
+        "--server.address", args.host, "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"cxradar: dashboard on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.call(command, env=env)
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cxradar", description=__doc__)
+    parser.add_argument(
+        "--database", help="database URL (default: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="materialise the whole pipeline once")
+    run.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG)")
+    run.add_argument("--demo", action="store_true", help="use the bundled demo data and config")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's debug events")
+    run.set_defaults(handler=cmd_run)
+
+    for name, handler, help_text in (
+        ("issues", cmd_issues, "list issues, systemic first"),
+        ("alerts", cmd_alerts, "list negative-spike alerts"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--json", action="store_true", help="one JSON object per line")
+        sub.set_defaults(handler=handler)
+
+    export = commands.add_parser("export", help="export stored data")
+    export.add_argument("what", choices=["mentions"])
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(handler=cmd_export)
+
+    classify = commands.add_parser("classify", help="language and sentiment of texts")
+    classify.add_argument("texts", nargs="*")
+    classify.add_argument("--file", help="a text file, one text per line")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.set_defaults(handler=cmd_classify)
+
+    dashboard = commands.add_parser("dashboard", help="start the Streamlit dashboard")
+    dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default: localhost)")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.set_defaults(handler=cmd_dashboard)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"cxradar: config error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"cxradar: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

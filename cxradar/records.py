@@ -1,0 +1,58 @@
+"""The common shapes every connector produces and the pipeline stores.
+
+Connectors (files, Reddit, RSS, app stores, helpdesks) map their source into
+these records; nothing downstream knows where a record came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MENTION_KINDS = ("post", "comment", "review", "article")
+
+
+@dataclass(frozen=True)
+class MentionRecord:
+    """A public social post, comment, article or review."""
+
+    source: str  # channel name as configured or given in the file, e.g. "reddit", "appstore"
+    external_id: str  # id within that source; (source, external_id) is unique
+    created_at: datetime  # timezone-aware, UTC
+    text: str
+    kind: str = "post"  # one of MENTION_KINDS; "review" when a rating is given
+    author: str | None = None
+    title: str | None = None
+    url: str | None = None
+    rating: int | None = None  # 1..5 stars for reviews
+    lang: str | None = None  # ISO 639-1 when the source says it
+    brand: str | None = None
+    reach: int | None = None  # score, upvotes, followers... where the source has it
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """A private support ticket."""
+
+    source: str
+    external_id: str
+    created_at: datetime
+    subject: str
+    body: str
+    status: str | None = None
+    channel: str | None = None
+    customer: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A record that could not be read; the good records around it are still stored."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"

@@ -1,0 +1,274 @@
+"""SQLAlchemy 2 models: the one storage layout for SQLite and PostgreSQL.
+
+Mentions (social posts and reviews) share one table with a ``kind``; everything
+derived from a mention (enrichment, issue membership) hangs off its id so a
+mention can be erased with all that was derived from it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A channel mentions or tickets come from (reddit, appstore, a feed, a helpdesk)."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    connector: Mapped[str] = mapped_column(String(50))  # file, reddit, rss, appstore, zendesk ...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
+        Index("ix_mentions_created_at", "created_at"),
+        Index("ix_mentions_content_hash", "content_hash"),
+        Index("ix_mentions_normalised_at", "normalised_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20), default="post")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    reach: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    normalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # language + duplicates done
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_tickets_source_external"),
+        Index("ix_tickets_created_at", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    customer: Mapped[str | None] = mapped_column(String(300))
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    encoded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Embedding(Base):
+    """One vector per encoded text (mention or ticket), stored once and reused by every model."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", name="uq_embeddings_owner"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(10))  # "mention" | "ticket"
+    owner_id: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(200))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+
+
+class Enrichment(Base):
+    __tablename__ = "enrichments"
+    __table_args__ = (
+        Index("ix_enrichments_topic", "topic_id"),
+        Index("ix_enrichments_issue", "issue_id"),
+        Index("ix_enrichments_sentiment", "sentiment"),
+    )
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True
+    )
+    lang: Mapped[str | None] = mapped_column(String(8))
+    sentiment: Mapped[str] = mapped_column(String(10))  # negative | neutral | positive
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    prob_negative: Mapped[float] = mapped_column(Float)
+    prob_neutral: Mapped[float] = mapped_column(Float)
+    prob_positive: Mapped[float] = mapped_column(Float)
+    embedding_id: Mapped[int | None] = mapped_column(ForeignKey("embeddings.id"))
+    topic_id: Mapped[int | None] = mapped_column(Integer)
+    issue_id: Mapped[int | None] = mapped_column(Integer)
+    model_version: Mapped[str] = mapped_column(String(100))
+    enriched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(String(300))
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    centroid: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Issue(Base):
+    """A recurring complaint: negative mentions of one topic, or a single one (a singleton)."""
+
+    __tablename__ = "issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # topic:<id> or mention:<id>
+    topic_id: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(300))
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    classification: Mapped[str] = mapped_column(String(10))  # systemic | isolated
+    score: Mapped[float] = mapped_column(Float)
+    severity: Mapped[float] = mapped_column(Float)
+    mentions: Mapped[int] = mapped_column(Integer)
+    authors: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer)
+    source_names: Mapped[list] = mapped_column(JSON, default=list)
+    tickets: Mapped[int] = mapped_column(Integer)
+    active_days: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    negative_share: Mapped[float] = mapped_column(Float)
+    growth: Mapped[float | None] = mapped_column(Float)
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+    evidence: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IssueLink(Base):
+    """A ticket that corroborates an issue, with the similarity that linked it."""
+
+    __tablename__ = "issue_links"
+    __table_args__ = (UniqueConstraint("issue_id", "ticket_id", name="uq_issue_links"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    similarity: Mapped[float] = mapped_column(Float)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))  # negative_spike
+    scope: Mapped[str] = mapped_column(String(300))  # all | brand:X | source:Y | issue:N
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    observed: Mapped[float] = mapped_column(Float)
+    expected: Mapped[float] = mapped_column(Float)
+    severity: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|escalated|resolved
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestCursor(Base):
+    """Where a connector stopped, so the next run fetches only what is new."""
+
+    __tablename__ = "ingest_cursors"
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_ingest_cursors"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    key: Mapped[str] = mapped_column(String(300))  # e.g. a file path, a subreddit, a feed URL
+    value: Mapped[str] = mapped_column(Text)  # e.g. file digest, newest id, ETag
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IngestError(Base):
+    """A bad row or a failed fetch, kept so users can see and fix it."""
+
+    __tablename__ = "ingest_errors"
+    __table_args__ = (
+        UniqueConstraint("source_name", "location", "reason", name="uq_ingest_errors"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(1000))  # file:line or URL
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DailyAggregate(Base):
+    """Pre-aggregated daily counts per source, language and sentiment, for fast dashboards."""
+
+    __tablename__ = "daily_aggregates"
+    __table_args__ = (
+        UniqueConstraint("day", "source", "lang", "sentiment", name="uq_daily_aggregates"),
+        Index("ix_daily_aggregates_day", "day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(8))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    mentions: Mapped[int] = mapped_column(Integer)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PipelineState(Base):
+    """Small facts the pipeline keeps between runs (e.g. corpus size at the last topic fit)."""
+
+    __tablename__ = "pipeline_state"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

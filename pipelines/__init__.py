@@ -1,0 +1,1 @@
+"""Dagster definitions for cxradar: assets, resources, jobs, schedules and checks."""

@@ -1,0 +1,203 @@
+"""Enrichment: language, cross-post links, one embedding per text, sentiment.
+
+Only what is new is processed: a mention is normalised once, encoded once and
+classified once; each batch is committed on its own so a crash loses at most
+the batch in flight and a re-run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import dagster as dg
+from sqlalchemy import func, select
+
+from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
+from cxradar.store import link_duplicates, vector_to_bytes
+from pipelines.ingest import raw_mentions, support_tickets
+from pipelines.resources import DatabaseResource, ModelsResource
+
+ENRICH_GROUP = "enrich"
+BATCH = 256
+# Models see at most this much of a post; storage keeps the full text.
+MODEL_TEXT_CHARS = 2000
+
+
+def model_text(title: str | None, text: str) -> str:
+    joined = f"{title}. {text}" if title and title not in text else text
+    return joined[:MODEL_TEXT_CHARS]
+
+
+class ProgressLog:
+    """Progress lines with counts, rate and time left, for long steps."""
+
+    def __init__(self, log, what: str, total: int):
+        self.log, self.what, self.total = log, what, total
+        self.done, self.started = 0, time.monotonic()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate else 0
+        self.log.info(
+            f"{self.what}: {self.done}/{self.total} ({100 * self.done // max(self.total, 1)}%), "
+            f"{rate:.0f}/s, about {left:.0f}s left"
+        )
+
+
+@dg.asset(
+    group_name=ENRICH_GROUP,
+    deps=[raw_mentions],
+    description="Mentions with their language detected and cross-posts linked to the first copy.",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def normalised_mentions(
+    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+) -> dg.MaterializeResult:
+    detector = models.get_language_detector()
+    processed = duplicates = 0
+    while True:
+        with db.session() as session:
+            batch = session.scalars(
+                select(Mention).where(Mention.normalised_at.is_(None)).order_by(Mention.id)
+                .limit(BATCH * 4)
+            ).all()
+            if not batch:
+                break
+            missing = [m for m in batch if not m.lang]
+            for mention, lang in zip(
+                missing, detector.detect([model_text(m.title, m.text) for m in missing]), strict=True
+            ):
+                mention.lang = lang
+            duplicates += link_duplicates(session, [m.id for m in batch])
+            now = utcnow()
+            for mention in batch:
+                mention.normalised_at = now
+            processed += len(batch)
+    context.log.info(f"normalised {processed} mentions, {duplicates} cross-posts linked")
+    return dg.MaterializeResult(metadata={"normalised": processed, "cross_posts": duplicates})
+
+
+@dg.asset(
+    group_name=ENRICH_GROUP,
+    deps=[normalised_mentions],
+    description="Sentiment (3 classes, calibrated) and one stored embedding per new mention.",
+    automation_condition=dg.AutomationCondition.eager(),
+    pool="models",
+)
+def mention_enrichments(
+    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+) -> dg.MaterializeResult:
+    with db.session() as session:
+        pending = _unenriched_ids(session)
+    if not pending:
+        return dg.MaterializeResult(metadata={"enriched": 0})
+    encoder, sentiment = models.get_encoder(), models.get_sentiment()
+    progress = ProgressLog(context.log, "enriching mentions", len(pending))
+    counts = {"negative": 0, "neutral": 0, "positive": 0}
+    for start in range(0, len(pending), BATCH):
+        with db.session() as session:
+            batch = session.scalars(
+                select(Mention).where(Mention.id.in_(pending[start : start + BATCH]))
+                .order_by(Mention.id)
+            ).all()
+            texts = [model_text(m.title, m.text) for m in batch]
+            vectors = encoder.encode(texts, batch_size=models.batch_size)
+            results = sentiment.predict(
+                texts, embeddings=vectors, ratings=[m.rating for m in batch]
+            )
+            for mention, vector, result in zip(batch, vectors, results, strict=True):
+                embedding = Embedding(
+                    owner_kind="mention", owner_id=mention.id, model=encoder.name,
+                    dim=len(vector), vector=vector_to_bytes(vector),
+                )
+                session.add(embedding)
+                session.flush()
+                session.add(
+                    Enrichment(
+                        mention_id=mention.id, lang=mention.lang, sentiment=result.label,
+                        sentiment_score=float(result.score),
+                        prob_negative=float(result.probs[0]),
+                        prob_neutral=float(result.probs[1]),
+                        prob_positive=float(result.probs[2]),
+                        embedding_id=embedding.id,
+                        model_version=getattr(sentiment, "version", type(sentiment).__name__),
+                    )
+                )
+                counts[result.label] += 1
+        progress.advance(len(batch))
+    return dg.MaterializeResult(
+        metadata={"enriched": len(pending), **counts, "encoder": encoder.name}
+    )
+
+
+def _unenriched_ids(session) -> list[int]:
+    return list(
+        session.scalars(
+            select(Mention.id)
+            .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(Enrichment.mention_id.is_(None), Mention.normalised_at.is_not(None))
+            .order_by(Mention.id)
+        )
+    )
+
+
+@dg.asset(
+    group_name=ENRICH_GROUP,
+    deps=[support_tickets],
+    description="Language and one stored embedding per new support ticket (for issue links).",
+    automation_condition=dg.AutomationCondition.eager(),
+    pool="models",
+)
+def ticket_embeddings(
+    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+) -> dg.MaterializeResult:
+    with db.session() as session:
+        pending = list(
+            session.scalars(select(Ticket.id).where(Ticket.encoded_at.is_(None)).order_by(Ticket.id))
+        )
+    if not pending:
+        return dg.MaterializeResult(metadata={"encoded": 0})
+    encoder, detector = models.get_encoder(), models.get_language_detector()
+    progress = ProgressLog(context.log, "encoding tickets", len(pending))
+    for start in range(0, len(pending), BATCH):
+        with db.session() as session:
+            batch = session.scalars(
+                select(Ticket).where(Ticket.id.in_(pending[start : start + BATCH]))
+            ).all()
+            texts = [model_text(t.subject, t.body) for t in batch]
+            _store_ticket_vectors(session, batch, encoder, encoder.encode(texts), detector, texts)
+        progress.advance(len(batch))
+    return dg.MaterializeResult(metadata={"encoded": len(pending)})
+
+
+def _store_ticket_vectors(session, tickets: Sequence[Ticket], encoder, vectors, detector, texts):
+    now = utcnow()
+    for ticket, vector, lang in zip(tickets, vectors, detector.detect(texts), strict=True):
+        session.add(
+            Embedding(
+                owner_kind="ticket", owner_id=ticket.id, model=encoder.name,
+                dim=len(vector), vector=vector_to_bytes(vector),
+            )
+        )
+        ticket.lang = ticket.lang or lang
+        ticket.encoded_at = now
+
+
+@dg.asset_check(
+    asset=mention_enrichments,
+    description="Every normalised mention has a sentiment and an embedding.",
+)
+def every_mention_enriched(db: DatabaseResource) -> dg.AssetCheckResult:
+    with db.session() as session:
+        missing = len(_unenriched_ids(session))
+        total = session.scalar(select(func.count(Enrichment.mention_id)))
+    return dg.AssetCheckResult(passed=missing == 0, metadata={"missing": missing, "enriched": total})
+
+
+defs = dg.Definitions(
+    assets=[normalised_mentions, mention_enrichments, ticket_embeddings],
+    asset_checks=[every_mention_enriched],
+)

@@ -1,0 +1,280 @@
+"""Issues (isolated vs systemic, with ticket links) and negative-spike alerts.
+
+Every negative (or 1-2 star) mention belongs to exactly one issue: the issue of
+its topic, or, for mentions no topic took, a small issue of its own near-copies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import dagster as dg
+import numpy as np
+from sqlalchemy import delete, func, or_, select, update
+
+from cxradar.intelligence.issues import (
+    IssueMention,
+    LinkedTicket,
+    SystemicThresholds,
+    classify_issue,
+    compute_issue_stats,
+)
+from cxradar.schema import (
+    DailyAggregate,
+    Enrichment,
+    Issue,
+    IssueLink,
+    Mention,
+    Source,
+    Ticket,
+    Topic,
+    utcnow,
+)
+from cxradar.store import load_embeddings
+from pipelines.enrich import mention_enrichments, ticket_embeddings
+from pipelines.resources import ConfigResource, DatabaseResource
+from pipelines.topics import mention_topics
+
+INTEL_GROUP = "intelligence"
+OUTLIER_SIMILARITY = 0.92  # two unassigned complaints this close are the same complaint
+TICKET_WINDOW_BEFORE = timedelta(days=3)
+TICKET_WINDOW_AFTER = timedelta(days=14)
+
+
+@dataclass
+class IssueGroup:
+    key: str
+    topic_id: int | None
+    mention_ids: list[int]
+
+
+def negative_filter():
+    """Negative text, or a 1-2 star review whatever its words."""
+    return or_(Enrichment.sentiment == "negative", Mention.rating <= 2)
+
+
+def group_outliers(ids: list[int], embeddings: np.ndarray, threshold: float) -> list[list[int]]:
+    """Connected groups of near-identical complaints among mentions without a topic."""
+    parent = list(range(len(ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if len(ids) > 1:
+        similar = np.argwhere(np.triu(embeddings @ embeddings.T, k=1) >= threshold)
+        for a, b in similar:
+            parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, mention_id in enumerate(ids):
+        groups[root(index)].append(mention_id)
+    return [sorted(group) for group in groups.values()]
+
+
+def build_groups(rows, embeddings_of) -> list[IssueGroup]:
+    by_topic: dict[int, list[int]] = defaultdict(list)
+    outliers: list[int] = []
+    for mention_id, topic_id in rows:
+        (outliers if topic_id is None or topic_id < 0 else by_topic[topic_id]).append(mention_id)
+    groups = [IssueGroup(f"topic:{t}", t, sorted(ids)) for t, ids in sorted(by_topic.items())]
+    if outliers:
+        for members in group_outliers(outliers, embeddings_of(outliers), OUTLIER_SIMILARITY):
+            groups.append(IssueGroup(f"mention:{members[0]}", None, members))
+    return groups
+
+
+def link_tickets(
+    centroids: np.ndarray, windows: list[tuple], tickets: list, ticket_vectors: np.ndarray,
+    threshold: float,
+) -> dict[int, list[tuple[int, float]]]:
+    """Each ticket goes to the one issue it is most similar to, above the threshold, in time."""
+    links: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    if not len(tickets) or not len(centroids):
+        return links
+    similarity = ticket_vectors @ centroids.T
+    for t_index, ticket in enumerate(tickets):
+        for i_index in np.argsort(-similarity[t_index]):
+            score = float(similarity[t_index, i_index])
+            if score < threshold:
+                break
+            first, last = windows[i_index]
+            if first - TICKET_WINDOW_BEFORE <= ticket.created_at <= last + TICKET_WINDOW_AFTER:
+                links[int(i_index)].append((ticket.id, score))
+                break
+    return links
+
+
+@dg.asset(
+    group_name=INTEL_GROUP,
+    deps=[mention_topics, ticket_embeddings],
+    description="Issues from negative mentions, labelled systemic or isolated, with ticket links.",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def issues(
+    context: dg.AssetExecutionContext, db: DatabaseResource, cx_config: ConfigResource
+) -> dg.MaterializeResult:
+    config = cx_config.load()
+    thresholds = SystemicThresholds(**config.thresholds.systemic.model_dump())
+    with db.session() as session:
+        rows = session.execute(
+            select(Mention.id, Enrichment.topic_id)
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(negative_filter())
+        ).all()
+        groups = build_groups(rows, lambda ids: load_embeddings(session, "mention", ids))
+        mentions = _issue_mentions(session, [i for g in groups for i in g.mention_ids])
+        now = max((m.created_at for m in mentions.values()), default=utcnow())
+        centroids, windows = _centroids(session, groups, mentions)
+        tickets = session.scalars(select(Ticket).where(Ticket.encoded_at.is_not(None))).all()
+        ticket_vectors = load_embeddings(session, "ticket", [t.id for t in tickets])
+        links = link_tickets(
+            centroids, windows, tickets, ticket_vectors, config.thresholds.ticket_link_similarity
+        )
+        tickets_by_id = {t.id: t for t in tickets}
+        topics = {t.id: t for t in session.scalars(select(Topic))}
+        counts = {"systemic": 0, "isolated": 0}
+        kept_keys = []
+        for index, group in enumerate(groups):
+            members = [mentions[i] for i in group.mention_ids]
+            linked = [
+                LinkedTicket(t_id, tickets_by_id[t_id].created_at, tickets_by_id[t_id].subject, s)
+                for t_id, s in links.get(index, [])
+            ]
+            stats = compute_issue_stats(members, linked, now=now)
+            verdict = classify_issue(stats, thresholds)
+            issue = _upsert_issue(session, group, topics.get(group.topic_id), members, stats, verdict)
+            _replace_links(session, issue.id, links.get(index, []))
+            session.execute(
+                update(Enrichment).where(Enrichment.mention_id.in_(group.mention_ids))
+                .values(issue_id=issue.id)
+            )
+            counts[verdict.classification] += 1
+            kept_keys.append(group.key)
+        _drop_stale_issues(session, kept_keys)
+        linked_tickets = sum(len(v) for v in links.values())
+    return dg.MaterializeResult(
+        metadata={"issues": len(groups), **counts, "linked_tickets": linked_tickets}
+    )
+
+
+def _issue_mentions(session, ids: list[int]) -> dict[int, IssueMention]:
+    result = {}
+    for start in range(0, len(ids), 1000):
+        for row in session.execute(
+            select(Mention, Enrichment, Source.name)
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.id.in_(ids[start : start + 1000]))
+        ):
+            mention, enrichment, source = row
+            result[mention.id] = IssueMention(
+                mention_id=mention.id, created_at=mention.created_at, source=source,
+                author=mention.author, text=mention.text, sentiment=enrichment.sentiment,
+                sentiment_score=enrichment.sentiment_score, rating=mention.rating,
+                reach=mention.reach, lang=enrichment.lang, duplicate_of=mention.duplicate_of,
+                url=mention.url,
+            )
+    return result
+
+
+def _centroids(session, groups, mentions):
+    centroids, windows = [], []
+    for group in groups:
+        vectors = load_embeddings(session, "mention", group.mention_ids)
+        centroid = vectors.mean(axis=0)
+        centroids.append(centroid / (np.linalg.norm(centroid) or 1.0))
+        times = [mentions[i].created_at for i in group.mention_ids]
+        windows.append((min(times), max(times)))
+    return np.array(centroids, dtype=np.float32), windows
+
+
+def _upsert_issue(session, group, topic, members, stats, verdict) -> Issue:
+    issue = session.scalar(select(Issue).where(Issue.key == group.key))
+    if issue is None:
+        issue = Issue(key=group.key)
+        session.add(issue)
+    label = topic.label if topic else _short(members[0].text)
+    issue.topic_id, issue.label = group.topic_id, label
+    issue.keywords = list(topic.keywords) if topic else []
+    issue.classification, issue.score = verdict.classification, float(verdict.score)
+    issue.severity, issue.evidence = float(verdict.severity), verdict.evidence
+    issue.mentions, issue.authors, issue.sources = stats.mentions, stats.authors, stats.sources
+    issue.source_names = sorted(stats.source_names)
+    issue.tickets, issue.active_days = stats.tickets, stats.active_days
+    issue.first_seen, issue.last_seen = stats.first_seen, stats.last_seen
+    issue.negative_share, issue.growth = float(stats.negative_share), stats.growth
+    issue.reach, issue.updated_at = int(stats.reach or 0), utcnow()
+    session.flush()
+    return issue
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _replace_links(session, issue_id: int, links: list[tuple[int, float]]) -> None:
+    session.execute(delete(IssueLink).where(IssueLink.issue_id == issue_id))
+    for ticket_id, similarity in links:
+        session.add(IssueLink(issue_id=issue_id, ticket_id=ticket_id, similarity=similarity))
+
+
+def _drop_stale_issues(session, kept_keys: list[str]) -> None:
+    stale = list(session.scalars(select(Issue.id).where(Issue.key.not_in(kept_keys))))
+    if stale:
+        session.execute(update(Enrichment).where(Enrichment.issue_id.in_(stale)).values(issue_id=None))
+        session.execute(delete(IssueLink).where(IssueLink.issue_id.in_(stale)))
+        session.execute(delete(Issue).where(Issue.id.in_(stale)))
+
+
+@dg.asset_check(asset=issues, description="Every negative mention belongs to exactly one issue.")
+def every_negative_mention_has_an_issue(db: DatabaseResource) -> dg.AssetCheckResult:
+    with db.session() as session:
+        orphans = session.scalar(
+            select(func.count()).select_from(Mention)
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(negative_filter(), Enrichment.issue_id.is_(None))
+        )
+    return dg.AssetCheckResult(passed=orphans == 0, metadata={"negative_without_issue": orphans})
+
+
+@dg.asset(
+    group_name=INTEL_GROUP,
+    deps=[mention_enrichments],
+    description="Mentions per day, source, language and sentiment, for fast dashboards.",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
+    day = func.date(Mention.created_at)
+    with db.session() as session:
+        rows = session.execute(
+            select(
+                day, Source.name, func.coalesce(Enrichment.lang, "und"), Enrichment.sentiment,
+                func.count(), func.coalesce(func.sum(Mention.rating), 0), func.count(Mention.rating),
+            )
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.duplicate_of.is_(None))
+            .group_by(day, Source.name, func.coalesce(Enrichment.lang, "und"), Enrichment.sentiment)
+        ).all()
+        session.execute(delete(DailyAggregate))
+        session.add_all(
+            DailyAggregate(
+                day=_as_datetime(d), source=s, lang=lang, sentiment=sentiment, mentions=n,
+                rating_sum=int(rating_sum), rating_count=rating_count,
+            )
+            for d, s, lang, sentiment, n, rating_sum, rating_count in rows
+        )
+    return dg.MaterializeResult(metadata={"rows": len(rows)})
+
+
+def _as_datetime(value):
+    from datetime import UTC, date, datetime
+
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)

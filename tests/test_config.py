@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from cxradar.config import DEMO_CONFIG, ConfigError, load_config, parse_config
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "cxradar.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_demo_config_loads_and_resolves_paths_next_to_the_file():
+    config = load_config(DEMO_CONFIG)
+    assert config.brands and config.sources and config.ticket_sources
+    for source in config.sources:
+        assert config.resolve(source.path).exists(), source.path
+
+
+def test_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="--config FILE or set CXRADAR_CONFIG"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_not_yaml_is_reported_with_the_file(tmp_path):
+    path = write(tmp_path, "brands: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"brnds": []}, "brnds: unknown key"),
+        ({"sources": [{"name": "x", "type": "ftp", "path": "a"}]}, "sources.0.type"),
+        ({"sources": [{"type": "file", "path": "a"}]}, "sources.0.name: Field required"),
+        ({"thresholds": {"systemic": {"min_authors": 0}}}, "thresholds.systemic.min_authors"),
+        ({"thresholds": {"ticket_link_similarity": 2}}, "thresholds.ticket_link_similarity"),
+        (
+            {"sources": [{"name": "a", "path": "x"}, {"name": "a", "path": "y"}]},
+            "sources: duplicate name",
+        ),
+        ({"alerts": {"channels": [{"name": "slack"}]}}, "alerts.channels.0: give url_env"),
+    ],
+)
+def test_errors_name_the_key_and_the_problem(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(raw)
+
+
+def test_secrets_are_refused_in_the_file_and_read_from_the_environment(monkeypatch):
+    with pytest.raises(ConfigError, match="url_env"):
+        parse_config({"alerts": {"channels": [{"name": "s", "url": "slack://T1/B2/secret"}]}})
+    config = parse_config({"alerts": {"channels": [{"name": "s", "url_env": "CX_TEST_SLACK"}]}})
+    channel = config.alerts.channels[0]
+    assert channel.resolve_url() is None
+    monkeypatch.setenv("CX_TEST_SLACK", "slack://T1/B2/secret")
+    assert channel.resolve_url() == "slack://T1/B2/secret"
+    assert "secret" not in config.model_dump_json()
+
+
+def test_plain_local_webhook_may_be_written_in_the_file():
+    config = parse_config({"alerts": {"channels": [{"name": "h", "url": "json://127.0.0.1:9/x"}]}})
+    assert config.alerts.channels[0].resolve_url() == "json://127.0.0.1:9/x"

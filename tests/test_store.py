@@ -1,0 +1,77 @@
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from cxradar.db import session_scope
+from cxradar.records import MentionRecord, TicketRecord
+from cxradar.schema import Mention, Ticket
+from cxradar.store import content_hash, link_duplicates, store_mentions, store_tickets
+
+WHEN = datetime(2026, 10, 5, 12, tzinfo=UTC)
+
+
+def mention(source: str, external_id: str, text: str, **extra) -> MentionRecord:
+    return MentionRecord(source=source, external_id=external_id, created_at=WHEN, text=text, **extra)
+
+
+def test_storing_twice_stores_once(db_url):
+    records = [mention("reddit", "a1", "Login geht nicht"), mention("reddit", "a2", "Great app")]
+    with session_scope(db_url) as session:
+        first = store_mentions(session, records, "file")
+    with session_scope(db_url) as session:
+        second = store_mentions(session, records, "file")
+        stored = session.scalar(select(func.count(Mention.id)))
+    assert (first.new, first.already_stored) == (2, 0)
+    assert (second.new, second.already_stored) == (0, 2)
+    assert stored == 2
+
+
+def test_same_id_on_another_source_is_another_mention(db_url):
+    with session_scope(db_url) as session:
+        result = store_mentions(
+            session, [mention("reddit", "1", "hello"), mention("appstore", "1", "hello")], "file"
+        )
+    assert result.new == 2
+
+
+def test_timestamps_come_back_as_utc(db_url):
+    with session_scope(db_url) as session:
+        store_mentions(session, [mention("reddit", "t", "x", rating=2)], "file")
+    with session_scope(db_url) as session:
+        stored = session.scalar(select(Mention))
+    assert stored.created_at == WHEN and stored.created_at.tzinfo is not None
+    assert stored.kind == "post" and stored.rating == 2
+
+
+def test_cross_posts_are_kept_and_linked_to_the_first_copy(db_url):
+    text = "Finora login broken since the update!! https://example.com/a"
+    records = [
+        mention("reddit", "r1", text),
+        mention("mastodon", "m1", "finora LOGIN broken since the update https://t.co/x"),
+        mention("reddit", "r2", "Something else entirely"),
+    ]
+    with session_scope(db_url) as session:
+        store_mentions(session, records, "file")
+        ids = list(session.scalars(select(Mention.id).order_by(Mention.id)))
+        assert link_duplicates(session, ids) == 1
+    with session_scope(db_url) as session:
+        rows = dict(session.execute(select(Mention.external_id, Mention.duplicate_of)).all())
+    assert rows["m1"] == ids[0] and rows["r1"] is None and rows["r2"] is None
+
+
+def test_content_hash_ignores_case_links_and_punctuation():
+    assert content_hash("App crashes!!! https://x.y/z") == content_hash("app   CRASHES")
+    assert content_hash("App crashes") != content_hash("App works")
+
+
+def test_tickets_are_idempotent_too(db_url):
+    ticket = TicketRecord(
+        source="support", external_id="T-1", created_at=WHEN, subject="Kein SMS-Code",
+        body="Ich bekomme keinen Code", tags=("login", "2fa"),
+    )
+    for _ in range(2):
+        with session_scope(db_url) as session:
+            store_tickets(session, [ticket], "file")
+    with session_scope(db_url) as session:
+        stored = session.scalars(select(Ticket)).all()
+    assert len(stored) == 1 and stored[0].tags == ["login", "2fa"]
