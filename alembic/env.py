@@ -37,4 +37,3 @@ if context.is_offline_mode():
         context.run_migrations()
 else:
     run_migrations()
-

@@ -28,12 +28,13 @@ def _print_json_lines(rows: Sequence[dict]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import dagster as dg
 
     from pipelines.definitions import build_defs
     from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
-    config_path = str(DEMO_CONFIG) if args.demo else (args.config or os.environ.get("CXRADAR_CONFIG"))
+    config_path = (
+        str(DEMO_CONFIG) if args.demo else (args.config or os.environ.get("CXRADAR_CONFIG"))
+    )
     config = load_config(config_path)  # fails early with a clear message
     url = database_url(args.database)
     print(f"cxradar: config {config_path or DEMO_CONFIG}", file=sys.stderr)
@@ -42,7 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "db": DatabaseResource(url=url),
         "cx_config": ConfigResource(path=str(config_path or DEMO_CONFIG)),
         "models": ModelsResource(
-            encoder=config.models.encoder, sentiment=config.models.sentiment,
+            encoder=config.models.encoder,
+            sentiment=config.models.sentiment,
             batch_size=config.models.batch_size,
         ),
     }
@@ -66,7 +68,11 @@ def _instance():
     import dagster as dg
 
     # With DAGSTER_HOME set, runs show up in `dagster dev`; otherwise a throwaway instance.
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def _quiet_logging(verbose: bool) -> dict:
@@ -115,7 +121,8 @@ def cmd_issues(args: argparse.Namespace) -> int:
         _print_json_lines(rows)
         return 0
     _print_table(
-        "issues", rows,
+        "issues",
+        rows,
         ["id", "classification", "severity", "mentions", "authors", "sources", "tickets", "label"],
     )
     return 0
@@ -129,7 +136,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         _print_json_lines(rows)
         return 0
     _print_table(
-        "alerts", rows,
+        "alerts",
+        rows,
         ["id", "kind", "scope", "window_start", "observed", "expected", "status", "delivered"],
     )
     return 0
@@ -156,23 +164,27 @@ def _cell(value) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    url = _require_database(args.database)
+    if not args.output:
+        _write_export(url, args.format, sys.stdout)
+        return 0
+    with open(args.output, "w", encoding="utf-8", newline="") as out:
+        _write_export(url, args.format, out)
+    print(f"cxradar: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _write_export(url: str, fmt: str, out) -> None:
     from cxradar.reports import EXPORT_COLUMNS, iter_mention_rows, spreadsheet_safe
 
-    url = _require_database(args.database)
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    try:
-        if args.format == "jsonl":
-            for row in iter_mention_rows(url):
-                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        else:
-            writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-            writer.writeheader()
-            for row in iter_mention_rows(url):
-                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
-    finally:
-        if args.output:
-            out.close()
-    return 0
+    if fmt == "jsonl":
+        for row in iter_mention_rows(url):
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for row in iter_mention_rows(url):
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -182,12 +194,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     texts = list(args.texts)
     if args.file:
-        texts += [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
+        texts += [
+            line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()
+        ]
     if not texts and not sys.stdin.isatty():
         texts = [line.rstrip("\n") for line in sys.stdin]
     texts = [text for text in texts if text.strip()]
     if not texts:
-        raise SystemExit("cxradar classify: give texts as arguments, --file F, or on standard input")
+        raise SystemExit(
+            "cxradar classify: give texts as arguments, --file F, or on standard input"
+        )
     encoder = load_encoder(None)
     sentiment = load_sentiment_model(None, encoder=encoder)
     languages = LanguageDetector().detect(texts)
@@ -208,11 +224,23 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not is_migrated(env["CXRADAR_DATABASE_URL"]):
         migrate(env["CXRADAR_DATABASE_URL"])  # the app then explains how to load data
     command = [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
-        "--server.address", args.host, "--server.port", str(args.port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
-    print(f"cxradar: dashboard on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    print(
+        f"cxradar: dashboard on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr
+    )
     return subprocess.call(command, env=env)
 
 

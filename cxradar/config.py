@@ -102,7 +102,7 @@ class Thresholds(_Strict):
     systemic: SystemicThresholdsConfig = Field(default_factory=SystemicThresholdsConfig)
     ticket_link_similarity: float = Field(default=0.86, gt=0, le=1)
     duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
-    topic_assign_similarity: float = Field(default=0.84, gt=0, le=1)
+    topic_assign_similarity: float = Field(default=0.88, gt=0, le=1)
 
 
 class ModelsConfig(_Strict):
@@ -138,7 +138,9 @@ def load_config(path: str | Path | None = None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{chosen}: the top level must be a mapping of keys, not {type(raw).__name__}")
+        raise ConfigError(
+            f"{chosen}: the top level must be a mapping of keys, not {type(raw).__name__}"
+        )
     return parse_config(raw, base_dir=chosen.resolve().parent, origin=str(chosen))
 
 

@@ -57,8 +57,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def migrate(url: str | None = None) -> None:
     """Create or upgrade the schema to the newest migration."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     engine = get_engine(url)
     config = Config()

@@ -10,16 +10,43 @@ from cxradar.db import session_scope
 from cxradar.schema import Alert, Enrichment, Issue, Mention, Source
 
 ISSUE_FIELDS = (
-    "id", "label", "keywords", "classification", "severity", "mentions", "authors", "sources",
-    "tickets", "first_seen", "last_seen", "negative_share", "evidence",
+    "id",
+    "label",
+    "keywords",
+    "classification",
+    "severity",
+    "mentions",
+    "authors",
+    "sources",
+    "tickets",
+    "first_seen",
+    "last_seen",
+    "negative_share",
+    "evidence",
 )
 ALERT_FIELDS = (
-    "id", "kind", "scope", "window_start", "window_end", "observed", "expected", "created_at",
+    "id",
+    "kind",
+    "scope",
+    "window_start",
+    "window_end",
+    "observed",
+    "expected",
+    "created_at",
     "delivered",
 )
 EXPORT_COLUMNS = [
-    "source", "external_id", "created_at", "author", "text", "lang", "sentiment",
-    "sentiment_score", "topic_id", "issue_id", "duplicate_of",
+    "source",
+    "external_id",
+    "created_at",
+    "author",
+    "text",
+    "lang",
+    "sentiment",
+    "sentiment_score",
+    "topic_id",
+    "issue_id",
+    "duplicate_of",
 ]
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,8 +66,11 @@ def issue_rows(url: str | None = None) -> list[dict]:
         for issue in issues:
             row = {name: _iso(getattr(issue, name)) for name in ISSUE_FIELDS}
             row.update(
-                sources=issue.sources, source_names=list(issue.source_names),
-                active_days=issue.active_days, score=issue.score, growth=issue.growth,
+                sources=issue.sources,
+                source_names=list(issue.source_names),
+                active_days=issue.active_days,
+                score=issue.score,
+                growth=issue.growth,
                 reach=issue.reach,
             )
             rows.append(row)
@@ -53,7 +83,8 @@ def alert_rows(url: str | None = None) -> list[dict]:
         return [
             {
                 **{name: _iso(getattr(alert, name)) for name in ALERT_FIELDS},
-                "status": alert.status, "severity": alert.severity,
+                "status": alert.status,
+                "severity": alert.severity,
             }
             for alert in alerts
         ]

@@ -89,7 +89,9 @@ class Mention(Base):
     reach: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
-    normalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # language + duplicates done
+    normalised_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # language + duplicates done
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -219,6 +221,9 @@ class Alert(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    alerted_peak: Mapped[int] = mapped_column(Integer, default=0)  # peak in the last message
+    pending_action: Mapped[str | None] = mapped_column(String(20))  # open|escalate|resolve to send
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IngestCursor(Base):

@@ -54,7 +54,9 @@ def get_or_create_source(session: Session, name: str, connector: str) -> Source:
     return source
 
 
-def store_mentions(session: Session, records: Sequence[MentionRecord], connector: str) -> StoreResult:
+def store_mentions(
+    session: Session, records: Sequence[MentionRecord], connector: str
+) -> StoreResult:
     """Insert the records that are not stored yet; returns how many were new."""
     result = StoreResult(fetched=len(records))
     source_ids = {

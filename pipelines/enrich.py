@@ -61,14 +61,18 @@ def normalised_mentions(
     while True:
         with db.session() as session:
             batch = session.scalars(
-                select(Mention).where(Mention.normalised_at.is_(None)).order_by(Mention.id)
+                select(Mention)
+                .where(Mention.normalised_at.is_(None))
+                .order_by(Mention.id)
                 .limit(BATCH * 4)
             ).all()
             if not batch:
                 break
             missing = [m for m in batch if not m.lang]
             for mention, lang in zip(
-                missing, detector.detect([model_text(m.title, m.text) for m in missing]), strict=True
+                missing,
+                detector.detect([model_text(m.title, m.text) for m in missing]),
+                strict=True,
             ):
                 mention.lang = lang
             duplicates += link_duplicates(session, [m.id for m in batch])
@@ -100,7 +104,8 @@ def mention_enrichments(
     for start in range(0, len(pending), BATCH):
         with db.session() as session:
             batch = session.scalars(
-                select(Mention).where(Mention.id.in_(pending[start : start + BATCH]))
+                select(Mention)
+                .where(Mention.id.in_(pending[start : start + BATCH]))
                 .order_by(Mention.id)
             ).all()
             texts = [model_text(m.title, m.text) for m in batch]
@@ -110,14 +115,19 @@ def mention_enrichments(
             )
             for mention, vector, result in zip(batch, vectors, results, strict=True):
                 embedding = Embedding(
-                    owner_kind="mention", owner_id=mention.id, model=encoder.name,
-                    dim=len(vector), vector=vector_to_bytes(vector),
+                    owner_kind="mention",
+                    owner_id=mention.id,
+                    model=encoder.name,
+                    dim=len(vector),
+                    vector=vector_to_bytes(vector),
                 )
                 session.add(embedding)
                 session.flush()
                 session.add(
                     Enrichment(
-                        mention_id=mention.id, lang=mention.lang, sentiment=result.label,
+                        mention_id=mention.id,
+                        lang=mention.lang,
+                        sentiment=result.label,
                         sentiment_score=float(result.score),
                         prob_negative=float(result.probs[0]),
                         prob_neutral=float(result.probs[1]),
@@ -156,7 +166,9 @@ def ticket_embeddings(
 ) -> dg.MaterializeResult:
     with db.session() as session:
         pending = list(
-            session.scalars(select(Ticket.id).where(Ticket.encoded_at.is_(None)).order_by(Ticket.id))
+            session.scalars(
+                select(Ticket.id).where(Ticket.encoded_at.is_(None)).order_by(Ticket.id)
+            )
         )
     if not pending:
         return dg.MaterializeResult(metadata={"encoded": 0})
@@ -178,8 +190,11 @@ def _store_ticket_vectors(session, tickets: Sequence[Ticket], encoder, vectors, 
     for ticket, vector, lang in zip(tickets, vectors, detector.detect(texts), strict=True):
         session.add(
             Embedding(
-                owner_kind="ticket", owner_id=ticket.id, model=encoder.name,
-                dim=len(vector), vector=vector_to_bytes(vector),
+                owner_kind="ticket",
+                owner_id=ticket.id,
+                model=encoder.name,
+                dim=len(vector),
+                vector=vector_to_bytes(vector),
             )
         )
         ticket.lang = ticket.lang or lang
@@ -194,7 +209,9 @@ def every_mention_enriched(db: DatabaseResource) -> dg.AssetCheckResult:
     with db.session() as session:
         missing = len(_unenriched_ids(session))
         total = session.scalar(select(func.count(Enrichment.mention_id)))
-    return dg.AssetCheckResult(passed=missing == 0, metadata={"missing": missing, "enriched": total})
+    return dg.AssetCheckResult(
+        passed=missing == 0, metadata={"missing": missing, "enriched": total}
+    )
 
 
 defs = dg.Definitions(

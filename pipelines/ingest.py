@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
 from sqlalchemy import func, select
 
-from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
 from cxradar.schema import Mention
 from cxradar.store import (
     StoreResult,
@@ -104,7 +104,11 @@ def raw_mentions(
     for source in config.sources:
         try:
             per_source[source.name] = ingest_files(
-                db, source.name, config.resolve(source.path), read_mentions, store_mentions,
+                db,
+                source.name,
+                config.resolve(source.path),
+                read_mentions,
+                store_mentions,
                 context.log,
             )
         except (OSError, ValueError) as exc:  # one broken source never blocks the others
@@ -164,10 +168,10 @@ def raw_mentions_fresh(db: DatabaseResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=age is not None and age < timedelta(days=2),
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"hours_since_last_new_mention": round(age.total_seconds() / 3600, 1) if age else -1},
+        metadata={
+            "hours_since_last_new_mention": round(age.total_seconds() / 3600, 1) if age else -1
+        },
     )
 
 
-defs = dg.Definitions(
-    assets=[raw_mentions, support_tickets], asset_checks=[raw_mentions_fresh]
-)
+defs = dg.Definitions(assets=[raw_mentions, support_tickets], asset_checks=[raw_mentions_fresh])

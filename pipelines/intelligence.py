@@ -88,7 +88,10 @@ def build_groups(rows, embeddings_of) -> list[IssueGroup]:
 
 
 def link_tickets(
-    centroids: np.ndarray, windows: list[tuple], tickets: list, ticket_vectors: np.ndarray,
+    centroids: np.ndarray,
+    windows: list[tuple],
+    tickets: list,
+    ticket_vectors: np.ndarray,
     threshold: float,
 ) -> dict[int, list[tuple[int, float]]]:
     """Each ticket goes to the one issue it is most similar to, above the threshold, in time."""
@@ -146,10 +149,13 @@ def issues(
             ]
             stats = compute_issue_stats(members, linked, now=now)
             verdict = classify_issue(stats, thresholds)
-            issue = _upsert_issue(session, group, topics.get(group.topic_id), members, stats, verdict)
+            issue = _upsert_issue(
+                session, group, topics.get(group.topic_id), members, stats, verdict
+            )
             _replace_links(session, issue.id, links.get(index, []))
             session.execute(
-                update(Enrichment).where(Enrichment.mention_id.in_(group.mention_ids))
+                update(Enrichment)
+                .where(Enrichment.mention_id.in_(group.mention_ids))
                 .values(issue_id=issue.id)
             )
             counts[verdict.classification] += 1
@@ -172,10 +178,17 @@ def _issue_mentions(session, ids: list[int]) -> dict[int, IssueMention]:
         ):
             mention, enrichment, source = row
             result[mention.id] = IssueMention(
-                mention_id=mention.id, created_at=mention.created_at, source=source,
-                author=mention.author, text=mention.text, sentiment=enrichment.sentiment,
-                sentiment_score=enrichment.sentiment_score, rating=mention.rating,
-                reach=mention.reach, lang=enrichment.lang, duplicate_of=mention.duplicate_of,
+                mention_id=mention.id,
+                created_at=mention.created_at,
+                source=source,
+                author=mention.author,
+                text=mention.text,
+                sentiment=enrichment.sentiment,
+                sentiment_score=enrichment.sentiment_score,
+                rating=mention.rating,
+                reach=mention.reach,
+                lang=enrichment.lang,
+                duplicate_of=mention.duplicate_of,
                 url=mention.url,
             )
     return result
@@ -226,7 +239,9 @@ def _replace_links(session, issue_id: int, links: list[tuple[int, float]]) -> No
 def _drop_stale_issues(session, kept_keys: list[str]) -> None:
     stale = list(session.scalars(select(Issue.id).where(Issue.key.not_in(kept_keys))))
     if stale:
-        session.execute(update(Enrichment).where(Enrichment.issue_id.in_(stale)).values(issue_id=None))
+        session.execute(
+            update(Enrichment).where(Enrichment.issue_id.in_(stale)).values(issue_id=None)
+        )
         session.execute(delete(IssueLink).where(IssueLink.issue_id.in_(stale)))
         session.execute(delete(Issue).where(Issue.id.in_(stale)))
 
@@ -235,7 +250,8 @@ def _drop_stale_issues(session, kept_keys: list[str]) -> None:
 def every_negative_mention_has_an_issue(db: DatabaseResource) -> dg.AssetCheckResult:
     with db.session() as session:
         orphans = session.scalar(
-            select(func.count()).select_from(Mention)
+            select(func.count())
+            .select_from(Mention)
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .where(negative_filter(), Enrichment.issue_id.is_(None))
         )
@@ -253,8 +269,13 @@ def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
     with db.session() as session:
         rows = session.execute(
             select(
-                day, Source.name, func.coalesce(Enrichment.lang, "und"), Enrichment.sentiment,
-                func.count(), func.coalesce(func.sum(Mention.rating), 0), func.count(Mention.rating),
+                day,
+                Source.name,
+                func.coalesce(Enrichment.lang, "und"),
+                Enrichment.sentiment,
+                func.count(),
+                func.coalesce(func.sum(Mention.rating), 0),
+                func.count(Mention.rating),
             )
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .join(Source, Source.id == Mention.source_id)
@@ -264,8 +285,13 @@ def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
         session.execute(delete(DailyAggregate))
         session.add_all(
             DailyAggregate(
-                day=_as_datetime(d), source=s, lang=lang, sentiment=sentiment, mentions=n,
-                rating_sum=int(rating_sum), rating_count=rating_count,
+                day=_as_datetime(d),
+                source=s,
+                lang=lang,
+                sentiment=sentiment,
+                mentions=n,
+                rating_sum=int(rating_sum),
+                rating_count=rating_count,
             )
             for d, s, lang, sentiment, n, rating_sum, rating_count in rows
         )

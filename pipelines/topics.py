@@ -45,8 +45,13 @@ def load_topics(session):
         return []
     centroids = vectors_from_bytes([row.centroid for row in rows], len(rows[0].centroid) // 4)
     return [
-        TopicInfo(topic_id=row.id, label=row.label, keywords=list(row.keywords), size=row.size,
-                  centroid=centroid)
+        TopicInfo(
+            topic_id=row.id,
+            label=row.label,
+            keywords=list(row.keywords),
+            size=row.size,
+            centroid=centroid,
+        )
         for row, centroid in zip(rows, centroids, strict=True)
     ]
 
@@ -86,23 +91,24 @@ def mention_topics(
         fitted_on = int(_state(session, FIT_STATE_KEY) or 0)
         old_topics = load_topics(session)
     refit = not old_topics or corpus >= REFIT_GROWTH * max(fitted_on, 1)
-    if refit and corpus:
-        fitted = _refit(context, db, _modeler(config, brand_words), old_topics, corpus)
-    else:
-        fitted = 0
-    assigned = _assign_new(db, config.thresholds.topic_assign_similarity)
+    modeler = _modeler(config, brand_words)
+    fitted = _refit(context, db, modeler, old_topics, corpus) if refit and corpus else 0
+    assigned = _assign_new(db, modeler, config.thresholds.topic_assign_similarity)
     with db.session() as session:
         topics = session.scalar(select(func.count(Topic.id)).where(Topic.active.is_(True)))
         outliers = session.scalar(select(func.count()).where(Enrichment.topic_id == -1))
     return dg.MaterializeResult(
-        metadata={"refit": refit, "fitted_documents": fitted, "assigned_new": assigned,
-                  "topics": topics, "outliers": outliers}
+        metadata={
+            "refit": refit,
+            "fitted_documents": fitted,
+            "assigned_new": assigned,
+            "topics": topics,
+            "outliers": outliers,
+        }
     )
 
 
 def _refit(context, db, modeler, old_topics, corpus: int) -> int:
-    from models.topics import stabilise
-
     with db.session() as session:
         rows = session.execute(
             select(Mention.id, Mention.title, Mention.text)
@@ -119,7 +125,7 @@ def _refit(context, db, modeler, old_topics, corpus: int) -> int:
         next_id = max(topic.topic_id for topic in old_topics) + 1
         with db.session() as session:
             next_id = max(next_id, (session.scalar(select(func.max(Topic.id))) or -1) + 1)
-        fit = stabilise(old_topics, fit, next_id)
+        fit = modeler.stabilise(old_topics, fit, next_id)
     with db.session() as session:
         _save_topics(session, fit.topics)
         # Every mention is re-assigned against the new topics: fitted ones take their
@@ -127,7 +133,8 @@ def _refit(context, db, modeler, old_topics, corpus: int) -> int:
         session.execute(update(Enrichment).values(topic_id=None))
         for mention_id, topic_id in zip(ids, fit.assignments, strict=True):
             session.execute(
-                update(Enrichment).where(Enrichment.mention_id == mention_id)
+                update(Enrichment)
+                .where(Enrichment.mention_id == mention_id)
                 .values(topic_id=int(topic_id))
             )
         _set_state(session, FIT_STATE_KEY, str(corpus))
@@ -135,31 +142,32 @@ def _refit(context, db, modeler, old_topics, corpus: int) -> int:
     return len(ids)
 
 
-def _assign_new(db, min_similarity: float) -> int:
+def _assign_new(db, modeler, min_similarity: float) -> int:
     """Give every mention without a topic the nearest existing topic (or -1)."""
-    from models.topics import TopicModeler
-
     assigned = 0
     while True:
         with db.session() as session:
             topics = load_topics(session)
             ids = list(
                 session.scalars(
-                    select(Enrichment.mention_id).where(Enrichment.topic_id.is_(None))
-                    .order_by(Enrichment.mention_id).limit(ASSIGN_CHUNK)
+                    select(Enrichment.mention_id)
+                    .where(Enrichment.topic_id.is_(None))
+                    .order_by(Enrichment.mention_id)
+                    .limit(ASSIGN_CHUNK)
                 )
             )
             if not ids:
                 return assigned
             if topics:
-                labels = TopicModeler.assign(
+                labels = modeler.assign(
                     load_embeddings(session, "mention", ids), topics, min_similarity=min_similarity
                 )
             else:
                 labels = [-1] * len(ids)
             for mention_id, topic_id in zip(ids, labels, strict=True):
                 session.execute(
-                    update(Enrichment).where(Enrichment.mention_id == mention_id)
+                    update(Enrichment)
+                    .where(Enrichment.mention_id == mention_id)
                     .values(topic_id=int(topic_id))
                 )
             assigned += len(ids)

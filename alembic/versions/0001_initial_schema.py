@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 12:59:14.609252
+Create Date: 2026-11-24 13:17:39.320096
 """
 
 from alembic import op
@@ -36,6 +36,9 @@ def upgrade() -> None:
     sa.Column('delivered_at', cxradar.schema.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('alerted_peak', sa.Integer(), nullable=False),
+    sa.Column('pending_action', sa.String(length=20), nullable=True),
+    sa.Column('pending_since', cxradar.schema.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
     )

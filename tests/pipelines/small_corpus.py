@@ -66,26 +66,37 @@ def write_corpus(folder: Path, days: int = 10) -> Path:
     mentions = []
     for index in range(14):  # the systemic problem: days 3..8, 14 authors, 3 sources
         texts = SYSTEMIC_EN if index % 2 == 0 else SYSTEMIC_DE
-        mentions.append({
-            "source": ["reddit", "appstore", "mastodon"][index % 3],
-            "id": f"sys-{index}",
-            "created_at": (START + timedelta(days=3 + index % 6, hours=index)).isoformat(),
-            "text": texts[index // 2 % len(texts)],
-            "author": f"user{index}",
-            **({"rating": 1} if index % 3 == 1 else {}),
-        })
-    mentions.append({  # the isolated complaint: one author, one source, one day
-        "source": "reddit", "id": "iso-1", "created_at": (START + timedelta(days=5)).isoformat(),
-        "text": ISOLATED, "author": "rainyparcel",
-    })
+        mentions.append(
+            {
+                "source": ["reddit", "appstore", "mastodon"][index % 3],
+                "id": f"sys-{index}",
+                "created_at": (START + timedelta(days=3 + index % 6, hours=index)).isoformat(),
+                "text": texts[index // 2 % len(texts)],
+                "author": f"user{index}",
+                **({"rating": 1} if index % 3 == 1 else {}),
+            }
+        )
+    mentions.append(
+        {  # the isolated complaint: one author, one source, one day
+            "source": "reddit",
+            "id": "iso-1",
+            "created_at": (START + timedelta(days=5)).isoformat(),
+            "text": ISOLATED,
+            "author": "rainyparcel",
+        }
+    )
     for index in range(40):
-        mentions.append({
-            "source": rng.choice(["reddit", "appstore", "mastodon"]),
-            "id": f"chat-{index}",
-            "created_at": (START + timedelta(days=rng.randrange(days), hours=index)).isoformat(),
-            "text": f"{CHATTER[index % len(CHATTER)]} #{index}",
-            "author": f"fan{index}",
-        })
+        mentions.append(
+            {
+                "source": rng.choice(["reddit", "appstore", "mastodon"]),
+                "id": f"chat-{index}",
+                "created_at": (
+                    START + timedelta(days=rng.randrange(days), hours=index)
+                ).isoformat(),
+                "text": f"{CHATTER[index % len(CHATTER)]} #{index}",
+                "author": f"fan{index}",
+            }
+        )
     with (folder / "mentions.jsonl").open("w", encoding="utf-8") as handle:
         for row in mentions:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -93,11 +104,19 @@ def write_corpus(folder: Path, days: int = 10) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["id", "created_at", "subject", "body", "channel"])
         for index, (subject, body) in enumerate(TICKETS_SYSTEMIC * 2):
-            writer.writerow([f"T-{index}", (START + timedelta(days=4 + index % 4)).isoformat(),
-                             subject, body, "email"])
+            writer.writerow(
+                [
+                    f"T-{index}",
+                    (START + timedelta(days=4 + index % 4)).isoformat(),
+                    subject,
+                    body,
+                    "email",
+                ]
+            )
         for index, (subject, body) in enumerate(TICKETS_OTHER):
-            writer.writerow([f"O-{index}", (START + timedelta(days=index)).isoformat(),
-                             subject, body, "chat"])
+            writer.writerow(
+                [f"O-{index}", (START + timedelta(days=index)).isoformat(), subject, body, "chat"]
+            )
     config = folder / "cxradar.yaml"
     config.write_text(
         "brands:\n  - name: Finora\n    keywords: [finora]\n"

@@ -18,18 +18,18 @@ from cxradar.schema import (
     Topic,
 )
 from pipelines.definitions import build_defs
-from pipelines.resources import ConfigResource, DatabaseResource, RecordingNotifier
+from pipelines.resources import ConfigResource, DatabaseResource, OutboxNotifier
 from tests.pipelines.small_corpus import write_corpus
 
 pytestmark = pytest.mark.slow
 
 
-def run_everything(db_url: str, config_path) -> dg.ExecuteInProcessResult:
+def run_everything(db_url: str, config_path, outbox=None) -> dg.ExecuteInProcessResult:
     defs = build_defs(
         {
             "db": DatabaseResource(url=db_url),
             "cx_config": ConfigResource(path=str(config_path)),
-            "notifier": RecordingNotifier(),
+            "notifier": OutboxNotifier(path=str(outbox or config_path.parent / "outbox.jsonl")),
         }
     )
     assets = list(defs.resolve_all_asset_specs())
@@ -59,8 +59,9 @@ def test_full_graph_end_to_end_and_idempotent(db_url, tmp_path):
         issues = {issue.key: issue for issue in session.scalars(select(Issue))}
         by_mention = dict(
             session.execute(
-                select(Mention.external_id, Enrichment.issue_id)
-                .join(Enrichment, Enrichment.mention_id == Mention.id)
+                select(Mention.external_id, Enrichment.issue_id).join(
+                    Enrichment, Enrichment.mention_id == Mention.id
+                )
             ).all()
         )
         systemic_issue = session.get(Issue, by_mention["sys-0"])
@@ -72,9 +73,14 @@ def test_full_graph_end_to_end_and_idempotent(db_url, tmp_path):
     assert isolated_issue.id != systemic_issue.id
     assert all(i.evidence for i in issues.values())
 
-    checks = {e.asset_check_evaluation.check_name: e.asset_check_evaluation.passed
-              for e in first.get_asset_check_evaluations()} if hasattr(
-        first, "get_asset_check_evaluations") else {}
+    checks = (
+        {
+            e.asset_check_evaluation.check_name: e.asset_check_evaluation.passed
+            for e in first.get_asset_check_evaluations()
+        }
+        if hasattr(first, "get_asset_check_evaluations")
+        else {}
+    )
     if checks:
         assert checks.get("every_negative_mention_has_an_issue", True)
 

@@ -1,0 +1,254 @@
+"""Negative-spike alerts: detected per scope, stored once, sent to chat once.
+
+Each run replays every bucket completed since the last run through the episode
+state machine (``cxradar.intelligence.spikes``), so an alert opens, escalates
+and resolves exactly as it would have live. Alerts about the past (history
+loaded for the first time) are recorded but not sent: chat gets only news.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from sqlalchemy import func, select
+
+from cxradar.intelligence.alerts import AlertContent, TopIssue, format_alert
+from cxradar.intelligence.spikes import (
+    BUCKET,
+    OpenAlert,
+    bucket_floor,
+    count_series,
+    score_buckets,
+    spikes_from_scores,
+    update_alert_state,
+)
+from cxradar.schema import Alert, Enrichment, Issue, Mention, PipelineState, Source, utcnow
+from pipelines.intelligence import issues, negative_filter
+from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
+
+KIND = "negative_spike"
+HISTORY = {"day": 12, "hour": 14}
+SEASON = {"day": "dow", "hour": "hod"}
+# An alert older than this (by its bucket's end, against the clock) is news no more.
+DELIVERY_MAX_AGE = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str  # shown to people: all, source:reddit, all (hourly)
+    freq: str  # day | hour
+    source: str | None = None
+
+
+def scopes_for(source_names: list[str]) -> list[Scope]:
+    return [
+        Scope("all", "day"),
+        Scope("all (hourly)", "hour"),
+        *(Scope(f"source:{name}", "day", name) for name in source_names),
+    ]
+
+
+def negative_times(session, source: str | None) -> list[datetime]:
+    query = (
+        select(Mention.created_at)
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .where(negative_filter(), Mention.duplicate_of.is_(None))
+    )
+    if source:
+        query = query.join(Source, Source.id == Mention.source_id).where(Source.name == source)
+    return list(session.scalars(query))
+
+
+def replay(session, scope: Scope, times: list[datetime], until: datetime, config) -> list:
+    """Apply the state machine at every bucket end after the last one evaluated."""
+    if not times:
+        return []
+    state_key = f"alerts.evaluated_until.{scope.name}"
+    state = session.get(PipelineState, state_key)
+    done = datetime.fromisoformat(state.value) if state else None
+    width = BUCKET[scope.freq]
+    end = bucket_floor(until, scope.freq)  # only complete buckets
+    series = count_series(times, scope.freq, min(times), end)
+    scores = score_buckets(
+        series,
+        season=SEASON[scope.freq],
+        min_count=config.alerts.min_negative_count,
+        z_threshold=config.alerts.z_threshold,
+        history=HISTORY[scope.freq],
+    )
+    touched = []
+    for index in range(1, len(series) + 1):
+        now = series[index - 1][0] + width
+        if done is not None and now <= done:
+            continue
+        spikes = spikes_from_scores(scores[:index], width, scope.name)
+        stored = session.scalars(
+            select(Alert).where(Alert.kind == KIND, Alert.scope == scope.name)
+        ).all()
+        open_alerts = [_as_open(a) for a in stored if a.status != "resolved"]
+        closed = {a.dedupe_key for a in stored if a.status == "resolved"}
+        for action in update_alert_state(open_alerts, spikes, now, kind=KIND, closed_keys=closed):
+            touched.append(_apply(session, action, now))
+    if series:
+        final = series[-1][0] + width
+        if state is None:
+            session.add(PipelineState(key=state_key, value=final.isoformat()))
+        else:
+            state.value = final.isoformat()
+    return [alert for alert in touched if alert is not None]
+
+
+def _as_open(alert: Alert) -> OpenAlert:
+    return OpenAlert(
+        dedupe_key=alert.dedupe_key,
+        kind=alert.kind,
+        scope=alert.scope,
+        window_start=alert.window_start,
+        window_end=alert.window_end,
+        alerted_peak=int(alert.alerted_peak or 0),
+    )
+
+
+def _apply(session, action, now: datetime) -> Alert | None:
+    alert = session.scalar(select(Alert).where(Alert.dedupe_key == action.dedupe_key))
+    spike = action.spike
+    if alert is None:
+        if action.action != "open":
+            return None
+        alert = Alert(
+            dedupe_key=action.dedupe_key, kind=action.kind, scope=action.scope, created_at=now
+        )
+        session.add(alert)
+    if spike is not None:
+        alert.window_start, alert.window_end = spike.window_start, spike.window_end
+        alert.observed, alert.expected = float(spike.observed), float(spike.expected)
+        alert.severity = float(spike.severity)
+    status = {"open": "open", "escalate": "escalated", "resolve": "resolved"}.get(action.action)
+    if status:
+        alert.status = status
+    if action.notify:
+        if action.action in ("open", "escalate") and spike is not None:
+            alert.alerted_peak = spike.peak
+        alert.pending_action = action.action
+        alert.pending_since = now
+        alert.delivered = False
+    session.flush()
+    return alert
+
+
+def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
+    """The top issue in the alert's window and three sample posts from it."""
+    rows = session.execute(
+        select(Enrichment.issue_id, Mention.text)
+        .join(Mention, Mention.id == Enrichment.mention_id)
+        .where(
+            negative_filter(),
+            Mention.duplicate_of.is_(None),
+            Mention.created_at >= alert.window_start,
+            Mention.created_at < alert.window_end,
+        )
+        .order_by(Mention.reach.desc().nullslast(), Mention.id)
+    ).all()
+    top_issue, samples = None, []
+    counts = Counter(issue_id for issue_id, _ in rows if issue_id is not None)
+    if counts:
+        issue = session.get(Issue, counts.most_common(1)[0][0])
+        top_issue = TopIssue(issue.label, issue.classification, issue.severity)
+        samples = [text for issue_id, text in rows if issue_id == issue.id][:3]
+    return AlertContent(
+        kind=alert.kind,
+        scope=alert.scope,
+        window_start=alert.window_start,
+        window_end=alert.window_end,
+        observed=alert.observed,
+        expected=alert.expected,
+        severity=alert.severity,
+        top_issue=top_issue,
+        samples=samples,
+        dashboard_url=dashboard_url,
+        action=alert.pending_action or "open",
+    )
+
+
+def deliver(session, notifier: NotifierResource, config, clock: datetime, log) -> dict:
+    channels = [(c.name, c.resolve_url()) for c in config.alerts.channels]
+    urls = [url for _, url in channels if url]
+    names = [name for name, url in channels if url]
+    missing = [name for name, url in channels if not url]
+    if missing:
+        log.warning(f"alert channels without a URL (set their url_env variable): {missing}")
+    sent = failed = historical = 0
+    pending = session.scalars(
+        select(Alert)
+        .where(Alert.delivered.is_(False), Alert.pending_action.is_not(None))
+        .order_by(Alert.window_start)
+    ).all()
+    for alert in pending:
+        alert.title, alert.body = format_alert(
+            _content(session, alert, config.alerts.dashboard_url)
+        )
+        if clock - alert.pending_since > DELIVERY_MAX_AGE:
+            alert.last_error, alert.pending_action = "historical: found while loading history", None
+            historical += 1
+            continue
+        if not urls:
+            alert.last_error = "no alert channel configured"
+            continue
+        result = notifier.send(urls, alert.title, alert.body, channel_names=names)
+        alert.attempts += result.attempts
+        alert.delivered, alert.last_error = result.delivered, result.error
+        if result.delivered:
+            alert.delivered_at, alert.pending_action = utcnow(), None
+            sent += 1
+        else:
+            failed += 1
+    return {"sent": sent, "failed": failed, "historical_not_sent": historical}
+
+
+@dg.asset(
+    group_name="intelligence",
+    deps=[issues],
+    description="Negative-spike alerts per scope (all, per source, hourly), sent once via apprise.",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def negative_spike_alerts(
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    cx_config: ConfigResource,
+    notifier: NotifierResource,
+) -> dg.MaterializeResult:
+    config = cx_config.load()
+    with db.session() as session:
+        newest = session.scalar(select(func.max(Mention.created_at)))
+        if newest is None:
+            return dg.MaterializeResult(metadata={"alerts": 0})
+        sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
+        touched = []
+        # The data's own clock: the bucket holding the newest mention is still filling.
+        for scope in scopes_for(sources):
+            times = negative_times(session, scope.source)
+            touched += replay(session, scope, times, newest, config)
+        delivery = deliver(session, notifier, config, datetime.now(UTC), context.log)
+        total = session.scalar(select(func.count(Alert.id)))
+        open_now = session.scalar(select(func.count(Alert.id)).where(Alert.status != "resolved"))
+    for alert in touched:
+        context.log.info(f"alert {alert.status}: {alert.scope} {alert.window_start:%Y-%m-%d %H:%M}")
+    return dg.MaterializeResult(
+        metadata={"alerts_total": total, "open": open_now, "changed": len(touched), **delivery}
+    )
+
+
+@dg.asset_check(
+    asset=negative_spike_alerts, description="Alert storm guard: at most 10 alerts opened a day."
+)
+def no_alert_storm(db: DatabaseResource) -> dg.AssetCheckResult:
+    with db.session() as session:
+        per_day = Counter(created.date() for created in session.scalars(select(Alert.created_at)))
+    worst = max(per_day.values(), default=0)
+    return dg.AssetCheckResult(passed=worst <= 10, metadata={"most_alerts_in_a_day": worst})
+
+
+defs = dg.Definitions(assets=[negative_spike_alerts], asset_checks=[no_alert_storm])

@@ -1,0 +1,127 @@
+"""The CLI as a user runs it: run, then read issues, alerts and exports as JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from cxradar.cli import main
+from tests.pipelines.small_corpus import write_corpus
+
+ISSUE_KEYS = {
+    "id",
+    "label",
+    "keywords",
+    "classification",
+    "severity",
+    "mentions",
+    "authors",
+    "sources",
+    "tickets",
+    "first_seen",
+    "last_seen",
+    "negative_share",
+    "evidence",
+}
+ALERT_KEYS = {
+    "id",
+    "kind",
+    "scope",
+    "window_start",
+    "window_end",
+    "observed",
+    "expected",
+    "created_at",
+    "delivered",
+}
+EXPORT_KEYS = {
+    "source",
+    "external_id",
+    "created_at",
+    "author",
+    "text",
+    "lang",
+    "sentiment",
+    "sentiment_score",
+    "topic_id",
+    "issue_id",
+    "duplicate_of",
+}
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{folder / 'cli.db'}"
+    config = write_corpus(folder / "corpus")
+    assert main(["--database", url, "run", "--config", str(config)]) == 0
+    return url
+
+
+@pytest.mark.slow
+def test_issues_json_has_every_field_and_both_labels(ran, capsys):
+    assert main(["--database", ran, "issues", "--json"]) == 0
+    rows = json_lines(capsys.readouterr().out)
+    assert rows and all(row.keys() >= ISSUE_KEYS for row in rows)
+    labels = [row["classification"] for row in rows]
+    assert labels[0] == "systemic" and "isolated" in labels  # systemic first
+    assert all(row["classification"] in {"systemic", "isolated"} for row in rows)
+
+
+@pytest.mark.slow
+def test_alerts_json_has_every_field(ran, capsys):
+    assert main(["--database", ran, "alerts", "--json"]) == 0
+    for row in json_lines(capsys.readouterr().out):
+        assert row.keys() >= ALERT_KEYS
+        assert isinstance(row["delivered"], bool)
+
+
+@pytest.mark.slow
+def test_export_mentions_jsonl_and_csv(ran, capsys, tmp_path):
+    assert main(["--database", ran, "export", "mentions"]) == 0
+    rows = json_lines(capsys.readouterr().out)
+    assert len(rows) == 55 and all(set(row) == EXPORT_KEYS for row in rows)
+    assert {row["sentiment"] for row in rows} <= {"negative", "neutral", "positive"}
+    out = tmp_path / "mentions.csv"
+    assert main(["--database", ran, "export", "mentions", "--format", "csv", "-o", str(out)]) == 0
+    parsed = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(parsed) == 55 and set(parsed[0]) == EXPORT_KEYS
+
+
+def test_classify_json_gives_language_and_sentiment(capsys):
+    assert (
+        main(
+            [
+                "classify",
+                "--json",
+                "Die App stürzt ständig ab, furchtbar",
+                "I love this app, it works perfectly",
+            ]
+        )
+        == 0
+    )
+    first, second = json_lines(capsys.readouterr().out)
+    assert (first["lang"], first["label"]) == ("de", "negative")
+    assert (second["lang"], second["label"]) == ("en", "positive")
+    assert 0 < first["score"] <= 1
+
+
+def test_reading_before_any_run_says_what_to_do(tmp_path):
+    with pytest.raises(SystemExit, match="cxradar run --demo"):
+        main(["--database", f"sqlite:///{tmp_path / 'empty.db'}", "issues"])
+
+
+def test_bad_config_exits_2_with_the_key(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("sources:\n  - name: x\n    type: file\n", encoding="utf-8")
+    assert (
+        main(["--database", f"sqlite:///{tmp_path / 'x.db'}", "run", "--config", str(config)]) == 2
+    )
+    assert "sources.0.path" in capsys.readouterr().err
