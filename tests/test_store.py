@@ -11,7 +11,9 @@ WHEN = datetime(2026, 10, 5, 12, tzinfo=UTC)
 
 
 def mention(source: str, external_id: str, text: str, **extra) -> MentionRecord:
-    return MentionRecord(source=source, external_id=external_id, created_at=WHEN, text=text, **extra)
+    return MentionRecord(
+        source=source, external_id=external_id, created_at=WHEN, text=text, **extra
+    )
 
 
 def test_storing_twice_stores_once(db_url):
@@ -66,8 +68,12 @@ def test_content_hash_ignores_case_links_and_punctuation():
 
 def test_tickets_are_idempotent_too(db_url):
     ticket = TicketRecord(
-        source="support", external_id="T-1", created_at=WHEN, subject="Kein SMS-Code",
-        body="Ich bekomme keinen Code", tags=("login", "2fa"),
+        source="support",
+        external_id="T-1",
+        created_at=WHEN,
+        subject="Kein SMS-Code",
+        body="Ich bekomme keinen Code",
+        tags=("login", "2fa"),
     )
     for _ in range(2):
         with session_scope(db_url) as session:

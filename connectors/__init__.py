@@ -1,0 +1,1 @@
+"""Connectors: plain-Python clients that map each source into the common records."""
