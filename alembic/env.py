@@ -1,8 +1,6 @@
 """Alembic environment: runs on the connection cxradar hands over, or on CXRADAR_DATABASE_URL."""
 
 from alembic import context
-
-
 from cxradar.db import database_url, get_engine
 from cxradar.schema import Base
 

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard (run with `cxradar dashboard`)."""

@@ -1,0 +1,1 @@
+"""The model layer: plain Python, no Dagster. Encoder, language, sentiment, topics."""
