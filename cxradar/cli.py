@@ -87,7 +87,7 @@ def _print_summary(result, elapsed: float) -> None:
     table.add_column("asset")
     table.add_column("result")
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.materialization
         shown = {
             key: value.value
             for key, value in materialization.metadata.items()
@@ -123,7 +123,7 @@ def cmd_issues(args: argparse.Namespace) -> int:
     _print_table(
         "issues",
         rows,
-        ["id", "classification", "severity", "mentions", "authors", "sources", "tickets", "label"],
+        ["id", "label", "classification", "severity", "mentions", "authors", "sources", "tickets"],
     )
     return 0
 
@@ -149,7 +149,10 @@ def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
 
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
-        table.add_column(column)
+        wide = column in ("label", "text")
+        table.add_column(
+            column, overflow="ellipsis", no_wrap=not wide, max_width=48 if wide else None
+        )
     for row in rows:
         table.add_row(*[_cell(row.get(column)) for column in columns])
     Console().print(table)

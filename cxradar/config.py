@@ -100,7 +100,8 @@ class SystemicThresholdsConfig(_Strict):
 
 class Thresholds(_Strict):
     systemic: SystemicThresholdsConfig = Field(default_factory=SystemicThresholdsConfig)
-    ticket_link_similarity: float = Field(default=0.86, gt=0, le=1)
+    # Cosine of centred vectors (corpus mean removed), see pipelines/intelligence.py.
+    ticket_link_similarity: float = Field(default=0.45, gt=0, le=1)
     duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
     topic_assign_similarity: float = Field(default=0.88, gt=0, le=1)
 

@@ -6,8 +6,6 @@ and resolves exactly as it would have live. Alerts about the past (history
 loaded for the first time) are recorded but not sent: chat gets only news.
 """
 
-from __future__ import annotations
-
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

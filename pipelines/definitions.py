@@ -4,8 +4,6 @@
 through workspace.yaml.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipelines import alerts, enrich, ingest, intelligence, topics

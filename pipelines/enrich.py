@@ -5,8 +5,6 @@ classified once; each batch is committed on its own so a crash loses at most
 the batch in flight and a re-run picks up where it stopped.
 """
 
-from __future__ import annotations
-
 import time
 from collections.abc import Sequence
 

@@ -4,17 +4,15 @@ A file is read again only when its content changed (its digest is the cursor),
 and ``(source, external_id)`` is unique, so a re-run stores nothing twice.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
 from sqlalchemy import func, select
 
+from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
 from cxradar.schema import Mention
 from cxradar.store import (
     StoreResult,

@@ -4,8 +4,6 @@ Each external system is a ``dg.ConfigurableResource``; the notifier has a live
 (apprise) and an offline (recording) implementation for demos and tests.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from pathlib import Path

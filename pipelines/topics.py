@@ -5,8 +5,6 @@ corpus has grown by half since the last fit the model is refitted, and each
 new topic that continues an old one keeps the old id, so issues keep theirs.
 """
 
-from __future__ import annotations
-
 import random
 
 import dagster as dg
