@@ -435,3 +435,39 @@ def _keep_large_clusters(clusters: np.ndarray, min_size: int) -> list[int]:
     )
     renumber = {cluster: index for index, cluster in enumerate(kept)}
     return [renumber.get(cluster, OUTLIER) for cluster in clusters]
+
+
+def class_keywords(
+    docs_per_class: Sequence[Sequence[str]],
+    top_n: int = 10,
+    languages: Sequence[str] = ("en", "de"),
+    extra_stop_words: Sequence[str] = (),
+) -> list[list[str]]:
+    """Keywords per class of documents by class-based TF-IDF (BERTopic's c-TF-IDF).
+
+    Used for groups built after the topic fit (e.g. issues merged from several topics):
+    a word scores high when it is frequent in the class and rare across all classes.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    joined = [" ".join(keyword_text(doc) for doc in docs) for docs in docs_per_class]
+    if not any(text.strip() for text in joined):
+        return [[] for _ in joined]
+    vectorizer = CountVectorizer(
+        stop_words=sorted(stop_words(languages, extra_stop_words)),
+        token_pattern=TOKEN_PATTERN,
+        lowercase=True,
+    )
+    try:
+        counts = vectorizer.fit_transform(joined).toarray().astype(float)
+    except ValueError:  # only stop words everywhere
+        return [[] for _ in joined]
+    words = vectorizer.get_feature_names_out()
+    per_class = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.where(per_class == 0, 1.0, per_class)
+    average_words = counts.sum() / len(joined)
+    idf = np.log(1 + average_words / np.maximum(counts.sum(axis=0), 1.0))
+    scores = tf * idf
+    return [
+        [str(words[i]) for i in np.argsort(-row)[:top_n] if row[i] > 0] for row in scores
+    ]

@@ -5,7 +5,7 @@ its topic, or, for mentions no topic took, a small issue of its own near-copies.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import dagster as dg
@@ -27,10 +27,10 @@ from cxradar.schema import (
     Mention,
     Source,
     Ticket,
-    Topic,
     utcnow,
 )
 from cxradar.store import load_embeddings
+from models.topics import class_keywords
 from pipelines.enrich import mention_enrichments, ticket_embeddings
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.topics import mention_topics
@@ -40,7 +40,7 @@ INTEL_GROUP = "intelligence"
 # cosines sit in a narrow band (unrelated posts 0.80-0.88), centred ones spread out. Measured
 # on the demo: paraphrases of one problem vs. its centre 0.49-0.64 (5th-50th percentile),
 # unrelated complaints 0.05-0.24 (50th-99th), one-off complaints 0.11-0.35.
-MEMBER_SIMILARITY = 0.40  # a topic's complaint must be this close to be part of its issue
+MEMBER_SIMILARITY = 0.35  # a topic's complaint must be this close to be part of its issue
 MERGE_SIMILARITY = 0.50  # topics whose complaints are this alike are one issue (EN + DE ...)
 OUTLIER_SIMILARITY = 0.75  # complaints no topic took are one issue only when near-copies
 CENTRE_SAMPLE = 20_000
@@ -53,6 +53,7 @@ class IssueGroup:
     key: str
     topic_id: int | None
     mention_ids: list[int]
+    topic_sizes: dict[int, int] = field(default_factory=dict)  # complaints per merged topic
 
 
 def negative_filter():
@@ -81,17 +82,25 @@ def group_outliers(ids: list[int], embeddings: np.ndarray, threshold: float) -> 
 
 
 def split_off_strays(ids: list[int], vectors: np.ndarray, threshold: float):
-    """Members close to the group's centre, and the strays a broad topic swept in."""
+    """Members close to the rest of the group, and the strays a broad topic swept in.
+
+    Each post is compared with the centre of the *other* members, so a lone stray
+    cannot pull the centre towards itself in a small group.
+    """
+    if len(ids) < 2:
+        return list(ids), []
     keep = np.ones(len(ids), dtype=bool)
     for _ in range(2):  # the centre moves once the strays are out
-        centre = vectors[keep].mean(axis=0)
-        centre /= np.linalg.norm(centre) or 1.0
-        keep = vectors @ centre >= threshold
-        if not keep.any():
+        total = vectors[keep].sum(axis=0)
+        others = total[None, :] - vectors * keep[:, None]
+        norms = np.linalg.norm(others, axis=1)
+        similarity = np.einsum("ij,ij->i", vectors, others) / np.where(norms == 0, 1.0, norms)
+        keep = similarity >= threshold
+        if keep.sum() < 2:
             return [], list(ids)
-    return [i for i, k in zip(ids, keep, strict=True) if k], [
-        i for i, k in zip(ids, keep, strict=True) if not k
-    ]
+    members = [i for i, k in zip(ids, keep, strict=True) if k]
+    strays = [i for i, k in zip(ids, keep, strict=True) if not k]
+    return members, strays
 
 
 def build_groups(rows, embeddings_of) -> list[IssueGroup]:
@@ -121,7 +130,8 @@ def build_groups(rows, embeddings_of) -> list[IssueGroup]:
             ids = sorted(i for t in merged for i in kept[t])
             members, strays = split_off_strays(ids, embeddings_of(ids), MEMBER_SIMILARITY)
             if members:
-                groups.append(IssueGroup(f"topic:{lead}", lead, members))
+                sizes = {t: len(kept[t]) for t in merged}
+                groups.append(IssueGroup(f"topic:{lead}", lead, members, sizes))
             outliers += strays
     outliers = _join_nearest(groups, sorted(outliers), embeddings_of)
     if outliers:
@@ -225,7 +235,11 @@ def issues(
             centroids, windows, tickets, ticket_vectors, config.thresholds.ticket_link_similarity
         )
         tickets_by_id = {t.id: t for t in tickets}
-        topics = {t.id: t for t in session.scalars(select(Topic))}
+        brand_words = [w for brand in config.brands for w in [brand.name, *brand.keywords]]
+        keywords = class_keywords(
+            [[mentions[i].text for i in group.mention_ids] for group in groups],
+            extra_stop_words=brand_words,
+        )
         counts = {"systemic": 0, "isolated": 0}
         kept_keys = []
         for index, group in enumerate(groups):
@@ -236,9 +250,7 @@ def issues(
             ]
             stats = compute_issue_stats(members, linked, now=now)
             verdict = classify_issue(stats, thresholds)
-            issue = _upsert_issue(
-                session, group, topics.get(group.topic_id), members, stats, verdict
-            )
+            issue = _upsert_issue(session, group, keywords[index], members, stats, verdict)
             _replace_links(session, issue.id, links.get(index, []))
             session.execute(
                 update(Enrichment)
@@ -290,15 +302,14 @@ def _centroids(groups, mentions, vectors_of):
     return np.array(centroids, dtype=np.float32), windows
 
 
-def _upsert_issue(session, group, topic, members, stats, verdict) -> Issue:
+def _upsert_issue(session, group, keywords, members, stats, verdict) -> Issue:
     issue = session.scalar(select(Issue).where(Issue.key == group.key))
     if issue is None:
         issue = Issue(key=group.key)
         session.add(issue)
     # A topic's words describe a group; one or two posts are best described by themselves.
-    label = topic.label if topic and len(members) >= 3 else _short(members[0].text)
-    issue.topic_id, issue.label = group.topic_id, label
-    issue.keywords = list(topic.keywords) if topic else []
+    label = " · ".join(keywords[:3]) if keywords and len(members) >= 3 else _short(members[0].text)
+    issue.topic_id, issue.label, issue.keywords = group.topic_id, label, keywords
     issue.classification, issue.score = verdict.classification, float(verdict.score)
     issue.severity, issue.evidence = float(verdict.severity), verdict.evidence
     issue.mentions, issue.authors, issue.sources = stats.mentions, stats.authors, stats.sources
