@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 import numpy as np
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal_column, or_, select, update
 
 from cxradar.intelligence.issues import (
     IssueMention,
@@ -363,12 +363,14 @@ def every_negative_mention_has_an_issue(db: DatabaseResource) -> dg.AssetCheckRe
 )
 def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
     day = func.date(Mention.created_at)
+    # A literal, not a bound parameter: PostgreSQL must see the same expression in GROUP BY.
+    lang = func.coalesce(Enrichment.lang, literal_column("'und'"))
     with db.session() as session:
         rows = session.execute(
             select(
                 day,
                 Source.name,
-                func.coalesce(Enrichment.lang, "und"),
+                lang,
                 Enrichment.sentiment,
                 func.count(),
                 func.coalesce(func.sum(Mention.rating), 0),
@@ -377,7 +379,7 @@ def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .join(Source, Source.id == Mention.source_id)
             .where(Mention.duplicate_of.is_(None))
-            .group_by(day, Source.name, func.coalesce(Enrichment.lang, "und"), Enrichment.sentiment)
+            .group_by(day, Source.name, lang, Enrichment.sentiment)
         ).all()
         session.execute(delete(DailyAggregate))
         session.add_all(

@@ -18,15 +18,33 @@ def unit(*values: float) -> np.ndarray:
 
 
 def test_every_negative_mention_lands_in_exactly_one_group():
-    rows = [(1, 0), (2, 0), (3, 5), (4, -1), (5, -1), (6, None)]
-    vectors = {4: unit(1, 0, 0), 5: unit(1, 0.01, 0), 6: unit(0, 1, 0)}
+    rows = [(1, 0), (2, 0), (3, 0), (4, 5), (5, 5), (6, -1), (7, -1), (8, None), (9, 0)]
+    vectors = {
+        1: unit(1, 0.1, 0, 0),
+        2: unit(1, 0, 0.1, 0),
+        3: unit(1, 0.05, 0.05, 0),  # one problem
+        9: unit(0, 0, 0, 1),  # swept into topic 0 by the topic model, about something else
+        4: unit(0.1, 1, 0, 0),
+        5: unit(0, 1, 0.1, 0),  # another problem
+        6: unit(0.95, 0.1, 0, 0),  # no topic, but clearly the first problem
+        7: unit(0, 0, 1, 0),
+        8: unit(0, 0, 1, 0.01),  # no topic: two near-copies
+    }
     groups = build_groups(rows, lambda ids: np.stack([vectors[i] for i in ids]))
     members = sorted(i for g in groups for i in g.mention_ids)
-    assert members == [1, 2, 3, 4, 5, 6]
+    assert members == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     keys = {g.key: g.mention_ids for g in groups}
-    assert keys["topic:0"] == [1, 2] and keys["topic:5"] == [3]
-    assert keys["mention:4"] == [4, 5]  # near-copies without a topic form one issue
-    assert keys["mention:6"] == [6]  # a singleton is an issue too
+    assert keys["topic:0"] == [1, 2, 3, 6]  # the stray left, the matching outlier joined
+    assert keys["topic:5"] == [4, 5]
+    assert keys["mention:7"] == [7, 8]  # near-copies without a topic form one issue
+    assert keys["mention:9"] == [9]  # a singleton is an issue too
+
+
+def test_topics_about_the_same_problem_become_one_issue():
+    rows = [(1, 0), (2, 0), (3, 4), (4, 4)]  # e.g. the English and the German topic
+    vectors = {1: unit(1, 0, 0), 2: unit(1, 0.1, 0), 3: unit(1, 0, 0.1), 4: unit(1, 0.05, 0.05)}
+    groups = build_groups(rows, lambda ids: np.stack([vectors[i] for i in ids]))
+    assert [(g.key, g.mention_ids) for g in groups] == [("topic:0", [1, 2, 3, 4])]
 
 
 def test_outlier_groups_are_transitive_and_respect_the_threshold():
