@@ -40,7 +40,7 @@ INTEL_GROUP = "intelligence"
 # cosines sit in a narrow band (unrelated posts 0.80-0.88), centred ones spread out. Measured
 # on the demo: paraphrases of one problem vs. its centre 0.49-0.64 (5th-50th percentile),
 # unrelated complaints 0.05-0.24 (50th-99th), one-off complaints 0.11-0.35.
-MEMBER_SIMILARITY = 0.35  # a topic's complaint must be this close to be part of its issue
+MEMBER_SIMILARITY = 0.38  # a topic's complaint must be this close to be part of its issue
 MERGE_SIMILARITY = 0.50  # topics whose complaints are this alike are one issue (EN + DE ...)
 OUTLIER_SIMILARITY = 0.75  # complaints no topic took are one issue only when near-copies
 CENTRE_SAMPLE = 20_000
