@@ -155,7 +155,8 @@ def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
         )
     for row in rows:
         table.add_row(*[_cell(row.get(column)) for column in columns])
-    Console().print(table)
+    # Piped output has no terminal width; rich would squeeze the table into 80 columns.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def _cell(value) -> str:

@@ -1,0 +1,65 @@
+"""The bundled demo end to end, as `make demo` runs it, checked against its ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from cxradar.cli import main
+from cxradar.config import DEMO_CONFIG
+from cxradar.db import session_scope
+from cxradar.schema import Enrichment, Issue, Mention
+
+pytestmark = pytest.mark.slow
+TRUTH = json.loads((DEMO_CONFIG.parent / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    assert main(["--database", url, "run", "--demo"]) == 0
+    return url
+
+
+def counts(url: str) -> tuple[int, int]:
+    with session_scope(url) as session:
+        return (
+            session.scalar(select(func.count(Mention.id))),
+            session.scalar(select(func.count(Issue.id))),
+        )
+
+
+def test_systemic_problem_is_found_first_and_confirmed_by_tickets(demo_db, capsys):
+    assert main(["--database", demo_db, "issues", "--json"]) == 0
+    issues = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    top = issues[0]
+    assert top["classification"] == "systemic"
+    assert {"sms", "code"} <= set(top["keywords"])
+    assert top["authors"] >= 60 and top["sources"] >= 4 and top["tickets"] >= 30
+    assert top["first_seen"] >= TRUTH["systemic"]["since"]
+
+
+def test_the_one_off_complaints_are_isolated(demo_db):
+    isolated_authors = {case["author"] for case in TRUTH["isolated"]}
+    with session_scope(demo_db) as session:
+        rows = session.execute(
+            select(Mention.author, Issue.classification, Issue.authors)
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .join(Issue, Issue.id == Enrichment.issue_id)
+            .where(Mention.author.in_(isolated_authors))
+        ).all()
+    found = {author for author, label, authors in rows if label == "isolated" and authors == 1}
+    assert len(found) >= 3, rows
+
+
+def test_the_spike_is_detected_and_a_second_run_adds_nothing(demo_db, capsys):
+    assert main(["--database", demo_db, "alerts", "--json"]) == 0
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    overall = [a for a in alerts if a["scope"] == "all"]
+    assert overall and overall[0]["window_start"].startswith(TRUTH["spike"]["from"])
+    assert overall[0]["observed"] > 3 * overall[0]["expected"]
+    before = counts(demo_db)
+    assert main(["--database", demo_db, "run", "--demo"]) == 0
+    assert counts(demo_db) == before
