@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, case, func, inspect, select
 
+from cxradar.reports import ISSUE_FIELDS
 from cxradar.schema import Alert, DailyAggregate, Issue, Mention, Source
 
 
@@ -115,19 +116,9 @@ def volume_by(engine: Engine, period: Period, column: str, sources: tuple[str, .
         return pd.DataFrame(connection.execute(query).all(), columns=[column, "mentions"])
 
 
-ISSUE_COLUMNS = [
-    "id",
-    "classification",
-    "severity",
-    "label",
-    "mentions",
-    "authors",
-    "sources",
-    "tickets",
-    "first_seen",
-    "last_seen",
-    "negative_share",
-    "evidence",
+# The CLI's issue fields, most telling first; keywords are in the label already.
+ISSUE_COLUMNS = ["id", "classification", "severity"] + [
+    name for name in ISSUE_FIELDS if name not in ("id", "classification", "severity", "keywords")
 ]
 
 
