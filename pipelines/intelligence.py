@@ -41,6 +41,8 @@ INTEL_GROUP = "intelligence"
 # on the demo: paraphrases of one problem vs. its centre 0.49-0.64 (5th-50th percentile),
 # unrelated complaints 0.05-0.24 (50th-99th), one-off complaints 0.11-0.35.
 MEMBER_SIMILARITY = 0.38  # a topic's complaint must be this close to be part of its issue
+NEIGHBOUR_SIMILARITY = 0.50  # ... or paraphrase this many of its members this closely
+MIN_NEIGHBOURS = 2
 MERGE_SIMILARITY = 0.50  # topics whose complaints are this alike are one issue (EN + DE ...)
 OUTLIER_SIMILARITY = 0.75  # complaints no topic took are one issue only when near-copies
 CENTRE_SAMPLE = 20_000
@@ -95,7 +97,15 @@ def split_off_strays(ids: list[int], vectors: np.ndarray, threshold: float):
         others = total[None, :] - vectors * keep[:, None]
         norms = np.linalg.norm(others, axis=1)
         similarity = np.einsum("ij,ij->i", vectors, others) / np.where(norms == 0, 1.0, norms)
-        keep = similarity >= threshold
+        close_to_centre = similarity >= threshold
+        # A post far from the centre still belongs when it paraphrases members closely
+        # (e.g. the German half of an English-heavy issue): it has close neighbours there.
+        candidates = np.flatnonzero(~close_to_centre)
+        if len(candidates) and close_to_centre.any():
+            pairs = vectors[candidates] @ vectors[keep].T
+            neighbours = (pairs >= NEIGHBOUR_SIMILARITY).sum(axis=1) - 1  # not itself
+            close_to_centre[candidates[neighbours >= MIN_NEIGHBOURS]] = True
+        keep = close_to_centre
         if keep.sum() < 2:
             return [], list(ids)
     members = [i for i, k in zip(ids, keep, strict=True) if k]
