@@ -1,19 +1,44 @@
-"""All dashboard SQL, parameterised; pure functions over an Engine, cached in the app.
+"""All dashboard SQL: parameterised SQLAlchemy Core, pure functions over an Engine.
 
-Periods default to the 30 days ending at the newest mention, so historical data
-(like the demo's October) shows without picking dates.
+Nothing here needs a running Streamlit app, so tests and benchmarks call these
+directly; the app calls them through :func:`cached`, which memoises per
+database URL and arguments. Periods default to the 30 days ending at the newest
+data, so historical data (like the demo's October) shows without picking dates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+import math
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, inspect, select
+import streamlit as st
+from sqlalchemy import Engine, case, func, inspect, literal_column, or_, select
+from sqlalchemy.sql import Select
 
+from cxradar.db import get_engine
 from cxradar.reports import ISSUE_FIELDS
-from cxradar.schema import Alert, DailyAggregate, Issue, Mention, Source
+from cxradar.schema import (
+    Alert,
+    DailyAggregate,
+    Enrichment,
+    IngestCursor,
+    IngestError,
+    Issue,
+    IssueLink,
+    Mention,
+    Source,
+    Ticket,
+)
+
+CACHE_SECONDS = 60
+SENTIMENTS = ("negative", "neutral", "positive")
+SAFE_URL_SCHEMES = ("http://", "https://")
+
+
+# --- filters -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -26,135 +51,636 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
+        """The period of equal length just before this one (for deltas)."""
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as UTC datetimes."""
+        start = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
+        return start, start + timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every page narrows by; empty tuples mean 'all'."""
+
+    period: Period
+    sources: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+
+    def previous(self) -> Filters:
+        return replace(self, period=self.period.previous())
+
+
+@dataclass(frozen=True)
+class Kpis:
+    volume: int
+    negative: int
+    positive: int
+    rating_sum: int
+    rating_count: int
+
+    @property
+    def net_sentiment(self) -> float | None:
+        """(positive - negative) / total, in [-1, 1]."""
+        return (self.positive - self.negative) / self.volume if self.volume else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.volume if self.volume else None
+
+    @property
+    def avg_rating(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+
+@dataclass(frozen=True)
+class MentionPage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    page_size: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", max(1, math.ceil(self.total / self.page_size)))
+
+
+# --- availability and defaults -----------------------------------------------------------------
+
+
+def is_migrated(engine: Engine) -> bool:
+    return inspect(engine).has_table("mentions") and inspect(engine).has_table("daily_aggregates")
 
 
 def has_data(engine: Engine) -> bool:
-    if not inspect(engine).has_table("mentions"):
+    """True once the pipeline stored at least one mention (and the schema exists)."""
+    if not is_migrated(engine):
         return False
     with engine.connect() as connection:
         return connection.execute(select(Mention.id).limit(1)).first() is not None
 
 
-def default_period(engine: Engine, days: int = 30) -> Period:
+def data_range(engine: Engine) -> Period | None:
+    """First and last day with counted mentions (falls back to raw mentions)."""
     with engine.connect() as connection:
-        newest = connection.execute(select(func.max(DailyAggregate.day))).scalar()
-    end = newest.date() if isinstance(newest, datetime) else date.today()
+        first, last = connection.execute(
+            select(func.min(DailyAggregate.day), func.max(DailyAggregate.day))
+        ).one()
+        if last is None:
+            first, last = connection.execute(
+                select(func.min(Mention.created_at), func.max(Mention.created_at))
+            ).one()
+    if last is None:
+        return None
+    return Period(_as_date(first), _as_date(last))
+
+
+def default_period(engine: Engine, days: int = 30) -> Period:
+    """The `days` days ending at the newest data (today when there is none)."""
+    available = data_range(engine)
+    end = available.end if available else date.today()
     return Period(end - timedelta(days=days - 1), end)
 
 
-def _bounds(period: Period) -> tuple[datetime, datetime]:
-    start = datetime.combine(period.start, datetime.min.time())
-    return start, start + timedelta(days=period.days)
-
-
-def kpis(engine: Engine, period: Period, sources: tuple[str, ...] = ()) -> dict:
-    """Volume, net sentiment, negative share and average rating for one period."""
-    start, end = _bounds(period)
-    query = select(
-        func.coalesce(func.sum(DailyAggregate.mentions), 0),
-        func.coalesce(
-            func.sum(
-                case((DailyAggregate.sentiment == "negative", DailyAggregate.mentions), else_=0)
-            ),
-            0,
-        ),
-        func.coalesce(
-            func.sum(
-                case((DailyAggregate.sentiment == "positive", DailyAggregate.mentions), else_=0)
-            ),
-            0,
-        ),
-        func.coalesce(func.sum(DailyAggregate.rating_sum), 0),
-        func.coalesce(func.sum(DailyAggregate.rating_count), 0),
-    ).where(DailyAggregate.day >= start, DailyAggregate.day < end)
-    if sources:
-        query = query.where(DailyAggregate.source.in_(sources))
+def filter_options(engine: Engine) -> dict[str, list[str]]:
+    """Values offered in the filter widgets."""
     with engine.connect() as connection:
-        total, negative, positive, rating_sum, rating_count = connection.execute(query).one()
-    return {
-        "volume": int(total),
-        "net_sentiment": (positive - negative) / total if total else None,
-        "negative_share": negative / total if total else None,
-        "avg_rating": rating_sum / rating_count if rating_count else None,
-    }
+        sources = connection.execute(select(Source.name).order_by(Source.name)).scalars()
+        langs = connection.execute(
+            select(DailyAggregate.lang).distinct().order_by(DailyAggregate.lang)
+        ).scalars()
+        brands = connection.execute(
+            select(Mention.brand)
+            .where(Mention.brand.is_not(None))
+            .distinct()
+            .order_by(Mention.brand)
+        ).scalars()
+        return {"sources": list(sources), "langs": list(langs), "brands": list(brands)}
 
 
-def sentiment_by_day(engine: Engine, period: Period, sources: tuple[str, ...] = ()) -> pd.DataFrame:
-    start, end = _bounds(period)
+# --- counts (daily aggregates; raw mentions only when filtering by brand) -----------------------
+
+
+def _mention_lang():
+    # A literal, not a bound parameter: PostgreSQL must see the same expression in GROUP BY.
+    return func.coalesce(Enrichment.lang, literal_column("'und'"))
+
+
+def _daily_counts(filters: Filters):
+    """Rows shaped like daily_aggregates, narrowed by the filters.
+
+    The pipeline keeps daily_aggregates without a brand column, so a brand filter
+    counts the raw mentions the same way the pipeline does (no duplicates).
+    """
+    start, end = filters.period.bounds()
+    if not filters.brands:
+        table = DailyAggregate
+        query = select(
+            table.day,
+            table.source,
+            table.lang,
+            table.sentiment,
+            table.mentions,
+            table.rating_sum,
+            table.rating_count,
+        ).where(table.day >= start, table.day < end)
+        if filters.sources:
+            query = query.where(table.source.in_(filters.sources))
+        if filters.langs:
+            query = query.where(table.lang.in_(filters.langs))
+        return query.subquery()
+    day, lang = func.date(Mention.created_at), _mention_lang()
     query = (
         select(
-            DailyAggregate.day,
-            DailyAggregate.sentiment,
-            func.sum(DailyAggregate.mentions).label("mentions"),
+            day.label("day"),
+            Source.name.label("source"),
+            lang.label("lang"),
+            Enrichment.sentiment.label("sentiment"),
+            func.count().label("mentions"),
+            func.coalesce(func.sum(Mention.rating), 0).label("rating_sum"),
+            func.count(Mention.rating).label("rating_count"),
         )
-        .where(DailyAggregate.day >= start, DailyAggregate.day < end)
-        .group_by(DailyAggregate.day, DailyAggregate.sentiment)
-        .order_by(DailyAggregate.day)
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .join(Source, Source.id == Mention.source_id)
+        .where(
+            Mention.duplicate_of.is_(None),
+            Mention.created_at >= start,
+            Mention.created_at < end,
+            Mention.brand.in_(filters.brands),
+        )
+        .group_by(day, Source.name, lang, Enrichment.sentiment)
     )
-    if sources:
-        query = query.where(DailyAggregate.source.in_(sources))
+    if filters.sources:
+        query = query.where(Source.name.in_(filters.sources))
+    if filters.langs:
+        query = query.where(lang.in_(filters.langs))
+    return query.subquery()
+
+
+def kpis(engine: Engine, filters: Filters) -> Kpis:
+    """Volume, sentiment split and star ratings for one period."""
+    counts = _daily_counts(filters)
+
+    def total_of(sentiment: str):
+        return func.sum(case((counts.c.sentiment == sentiment, counts.c.mentions), else_=0))
+
+    query = select(
+        func.coalesce(func.sum(counts.c.mentions), 0),
+        func.coalesce(total_of("negative"), 0),
+        func.coalesce(total_of("positive"), 0),
+        func.coalesce(func.sum(counts.c.rating_sum), 0),
+        func.coalesce(func.sum(counts.c.rating_count), 0),
+    )
     with engine.connect() as connection:
-        return pd.DataFrame(
+        row = connection.execute(query).one()
+    return Kpis(*(int(value) for value in row))
+
+
+def kpis_with_previous(engine: Engine, filters: Filters) -> tuple[Kpis, Kpis]:
+    """The period's KPIs and those of the equally long period before it."""
+    return kpis(engine, filters), kpis(engine, filters.previous())
+
+
+def sentiment_by_day(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Columns day (date), sentiment, mentions; one row per day and sentiment with data."""
+    counts = _daily_counts(filters)
+    query = (
+        select(counts.c.day, counts.c.sentiment, func.sum(counts.c.mentions))
+        .group_by(counts.c.day, counts.c.sentiment)
+        .order_by(counts.c.day, counts.c.sentiment)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(
             connection.execute(query).all(), columns=["day", "sentiment", "mentions"]
         )
+    frame["day"] = [_as_date(value) for value in frame["day"]]
+    frame["mentions"] = frame["mentions"].astype(int)
+    return frame
 
 
-def volume_by(engine: Engine, period: Period, column: str, sources: tuple[str, ...] = ()):
-    """Mentions per source or per language in the period."""
-    start, end = _bounds(period)
-    key = {"source": DailyAggregate.source, "lang": DailyAggregate.lang}[column]
-    query = (
-        select(key, func.sum(DailyAggregate.mentions).label("mentions"))
-        .where(DailyAggregate.day >= start, DailyAggregate.day < end)
-        .group_by(key)
-        .order_by(func.sum(DailyAggregate.mentions).desc())
-    )
-    if sources:
-        query = query.where(DailyAggregate.source.in_(sources))
+def volume_by(engine: Engine, filters: Filters, column: str) -> pd.DataFrame:
+    """Mentions per `source` or per `lang`, largest first, with the negative count."""
+    counts = _daily_counts(filters)
+    key = {"source": counts.c.source, "lang": counts.c.lang}[column]
+    total = func.sum(counts.c.mentions)
+    negative = func.sum(case((counts.c.sentiment == "negative", counts.c.mentions), else_=0))
+    query = select(key, total, negative).group_by(key).order_by(total.desc(), key)
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=[column, "mentions"])
+        rows = connection.execute(query).all()
+    return pd.DataFrame(
+        [(name, int(n), int(neg)) for name, n, neg in rows],
+        columns=[column, "mentions", "negative"],
+    )
 
+
+# --- issues -------------------------------------------------------------------------------------
 
 # The CLI's issue fields, most telling first; keywords are in the label already.
-ISSUE_COLUMNS = ["id", "classification", "severity"] + [
-    name for name in ISSUE_FIELDS if name not in ("id", "classification", "severity", "keywords")
-]
+ISSUE_COLUMNS = (
+    ["id", "classification", "severity"]
+    + [
+        name
+        for name in ISSUE_FIELDS
+        if name not in ("id", "classification", "severity", "keywords")
+    ]
+    + ["source_names"]
+)
 
 
-def top_issues(engine: Engine, limit: int = 50, classification: str | None = None) -> pd.DataFrame:
+def issues(
+    engine: Engine,
+    period: Period | None = None,
+    classification: str | None = None,
+    limit: int = 200,
+) -> pd.DataFrame:
+    """Issues seen in the period (all when None): systemic first, then by severity."""
     systemic_first = case((Issue.classification == "systemic", 0), else_=1)
-    query = select(*[getattr(Issue, c) for c in ISSUE_COLUMNS]).order_by(
+    query = select(*[getattr(Issue, name) for name in ISSUE_COLUMNS]).order_by(
         systemic_first, Issue.severity.desc(), Issue.id
     )
+    if period is not None:
+        start, end = period.bounds()
+        query = query.where(Issue.last_seen >= start, Issue.first_seen < end)
     if classification:
         query = query.where(Issue.classification == classification)
     with engine.connect() as connection:
         rows = connection.execute(query.limit(limit)).all()
-    return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+    frame["source_names"] = [", ".join(names or []) for names in frame["source_names"]]
+    return frame
 
 
-def alerts_in(engine: Engine, period: Period) -> pd.DataFrame:
-    start, end = _bounds(period)
-    columns = [
-        "id",
-        "scope",
-        "window_start",
-        "window_end",
-        "observed",
-        "expected",
-        "status",
-        "delivered",
-    ]
+def issue_daily_counts(
+    engine: Engine, issue_ids: list[int], period: Period
+) -> dict[int, list[int]]:
+    """Mentions per day of each issue over the whole period (zeros included), for sparklines."""
+    if not issue_ids:
+        return {}
+    start, end = period.bounds()
+    day = func.date(Mention.created_at)
     query = (
-        select(*[getattr(Alert, c) for c in columns])
-        .where(Alert.window_end > start, Alert.window_start < end)
-        .order_by(Alert.window_start)
+        select(Enrichment.issue_id, day, func.count())
+        .join(Mention, Mention.id == Enrichment.mention_id)
+        .where(
+            Enrichment.issue_id.in_(issue_ids),
+            Mention.created_at >= start,
+            Mention.created_at < end,
+            Mention.duplicate_of.is_(None),
+        )
+        .group_by(Enrichment.issue_id, day)
     )
+    series = {issue_id: [0] * period.days for issue_id in issue_ids}
+    with engine.connect() as connection:
+        for issue_id, value, count in connection.execute(query):
+            series[issue_id][(_as_date(value) - period.start).days] = int(count)
+    return series
+
+
+def issue_mentions(engine: Engine, issue_id: int, limit: int = 500) -> pd.DataFrame:
+    """The mentions grouped into an issue (cross-posts once), newest first, with their links."""
+    query = (
+        select(
+            Mention.created_at,
+            Source.name,
+            Mention.author,
+            Mention.text,
+            _mention_lang(),
+            Enrichment.sentiment,
+            Mention.rating,
+            Mention.url,
+        )
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .join(Source, Source.id == Mention.source_id)
+        .where(Enrichment.issue_id == issue_id, Mention.duplicate_of.is_(None))
+        .order_by(Mention.created_at.desc(), Mention.id)
+        .limit(limit)
+    )
+    columns = ["created_at", "source", "author", "text", "lang", "sentiment", "rating", "url"]
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
+    frame["url"] = [safe_url(url) for url in frame["url"]]
+    return frame
+
+
+def issue_tickets(engine: Engine, issue_id: int) -> pd.DataFrame:
+    """Support tickets linked to an issue, most similar first."""
+    query = (
+        select(
+            Ticket.external_id,
+            Ticket.created_at,
+            Ticket.subject,
+            Ticket.body,
+            Ticket.status,
+            Ticket.channel,
+            IssueLink.similarity,
+        )
+        .join(IssueLink, IssueLink.ticket_id == Ticket.id)
+        .where(IssueLink.issue_id == issue_id)
+        .order_by(IssueLink.similarity.desc(), Ticket.id)
+    )
+    columns = ["ticket", "created_at", "subject", "body", "status", "channel", "similarity"]
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).all(), columns=columns)
 
 
-def source_names(engine: Engine) -> list[str]:
+def safe_url(url: str | None) -> str | None:
+    """Only web links are clickable; `javascript:` and the like are dropped."""
+    if isinstance(url, str) and url.strip().lower().startswith(SAFE_URL_SCHEMES):
+        return url.strip()
+    return None
+
+
+# --- mentions explorer --------------------------------------------------------------------------
+
+MENTION_COLUMNS = [
+    "id",
+    "created_at",
+    "source",
+    "author",
+    "text",
+    "lang",
+    "sentiment",
+    "sentiment_score",
+    "rating",
+    "issue_id",
+    "issue",
+    "classification",
+    "url",
+]
+
+
+def search_mentions(
+    engine: Engine,
+    filters: Filters,
+    sentiments: tuple[str, ...] = (),
+    issue_id: int | None = None,
+    text: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> MentionPage:
+    """One page of mentions matching every filter, newest first, and how many match in all."""
     with engine.connect() as connection:
-        return list(connection.execute(select(Source.name).order_by(Source.name)).scalars())
+        needle = _text_match(connection, text)
+        conditions, needs_enrichment = _mention_filter(filters, sentiments, issue_id, needle)
+
+        def matching(*columns):
+            query = select(*columns).select_from(Mention)
+            if needs_enrichment:
+                query = query.outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
+            return query.where(*conditions)
+
+        # Count and page on the mentions alone (index on created_at); join the rest for 50 rows.
+        total = connection.execute(matching(func.count())).scalar_one()
+        page = min(max(1, page), max(1, math.ceil(total / page_size)))  # a page that exists
+        newest_first = (Mention.created_at.desc(), Mention.id.desc())
+        ids = matching(Mention.id).order_by(*newest_first).limit(page_size)
+        ids = ids.offset((page - 1) * page_size)
+        rows = connection.execute(
+            _mention_rows().where(Mention.id.in_(ids.scalar_subquery())).order_by(*newest_first)
+        ).all()
+    frame = pd.DataFrame(rows, columns=MENTION_COLUMNS)
+    frame["url"] = [safe_url(url) for url in frame["url"]]
+    return MentionPage(frame, int(total), page, page_size)
+
+
+def _explorer_lang():
+    return func.coalesce(Enrichment.lang, Mention.lang, literal_column("'und'"))
+
+
+def _mention_filter(filters: Filters, sentiments, issue_id, needle) -> tuple[list, bool]:
+    """WHERE conditions on mentions, and whether they need the enrichment (outer) joined."""
+    start, end = filters.period.bounds()
+    conditions = [
+        Mention.duplicate_of.is_(None),
+        Mention.created_at >= start,
+        Mention.created_at < end,
+    ]
+    if filters.sources:
+        named = select(Source.id).where(Source.name.in_(filters.sources))
+        conditions.append(Mention.source_id.in_(named.scalar_subquery()))
+    if filters.brands:
+        conditions.append(Mention.brand.in_(filters.brands))
+    if needle is not None:
+        conditions.append(needle)
+    if filters.langs:
+        conditions.append(_explorer_lang().in_(filters.langs))
+    if sentiments:
+        conditions.append(Enrichment.sentiment.in_(sentiments))
+    if issue_id is not None:
+        conditions.append(Enrichment.issue_id == issue_id)
+    return conditions, bool(filters.langs or sentiments or issue_id is not None)
+
+
+def _mention_rows() -> Select:
+    return (
+        select(
+            Mention.id,
+            Mention.created_at,
+            Source.name,
+            Mention.author,
+            Mention.text,
+            _explorer_lang(),
+            Enrichment.sentiment,
+            Enrichment.sentiment_score,
+            Mention.rating,
+            Enrichment.issue_id,
+            Issue.label,
+            Issue.classification,
+            Mention.url,
+        )
+        .join(Source, Source.id == Mention.source_id)
+        .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
+        .outerjoin(Issue, Issue.id == Enrichment.issue_id)
+    )
+
+
+def _text_match(connection, text: str):
+    """Case-insensitive 'contains' that also folds German (Ä/ä, ß/ss) on SQLite.
+
+    SQLite's lower() and LIKE only fold ASCII, so a small Python function is
+    registered on the connection; PostgreSQL's lower() is Unicode-aware.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        raw.create_function("cx_fold", 1, _fold, deterministic=True)
+        title = func.cx_fold(func.coalesce(Mention.title, ""))
+        return or_(
+            func.cx_fold(Mention.text).contains(_fold(text), autoescape=True),
+            title.contains(_fold(text), autoescape=True),
+        )
+    return or_(
+        Mention.text.icontains(text, autoescape=True),
+        func.coalesce(Mention.title, "").icontains(text, autoescape=True),
+    )
+
+
+def _fold(value: str | None) -> str | None:
+    return None if value is None else unicodedata.normalize("NFKC", value).casefold()
+
+
+# --- alerts and sources -------------------------------------------------------------------------
+
+ALERT_COLUMNS = [
+    "id",
+    "kind",
+    "scope",
+    "window_start",
+    "window_end",
+    "observed",
+    "expected",
+    "severity",
+    "status",
+    "title",
+    "created_at",
+    "delivered",
+    "delivered_at",
+    "attempts",
+    "last_error",
+]
+
+
+def alerts(engine: Engine, period: Period | None = None) -> pd.DataFrame:
+    """Alerts whose window overlaps the period (all when None), newest window first."""
+    query = select(*[getattr(Alert, name) for name in ALERT_COLUMNS]).order_by(
+        Alert.window_start.desc(), Alert.id.desc()
+    )
+    if period is not None:
+        start, end = period.bounds()
+        query = query.where(Alert.window_end > start, Alert.window_start < end)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=ALERT_COLUMNS)
+
+
+SOURCE_COLUMNS = [
+    "source",
+    "connector",
+    "mentions",
+    "tickets",
+    "newest_item",
+    "last_ingest",
+    "cursor_updated",
+    "errors",
+]
+
+
+def sources_overview(engine: Engine) -> pd.DataFrame:
+    """Per source: what was stored, when it was last fetched, how many rows were rejected."""
+
+    def per_source(query):
+        with engine.connect() as connection:
+            return {row[0]: row[1:] for row in connection.execute(query)}
+
+    mentions = per_source(
+        select(
+            Mention.source_id,
+            func.count(),
+            func.max(Mention.created_at),
+            func.max(Mention.ingested_at),
+        ).group_by(Mention.source_id)
+    )
+    tickets = per_source(
+        select(
+            Ticket.source_id,
+            func.count(),
+            func.max(Ticket.created_at),
+            func.max(Ticket.ingested_at),
+        ).group_by(Ticket.source_id)
+    )
+    cursors = per_source(
+        select(IngestCursor.source_id, func.max(IngestCursor.updated_at)).group_by(
+            IngestCursor.source_id
+        )
+    )
+    errors = per_source(
+        select(IngestError.source_name, func.count()).group_by(IngestError.source_name)
+    )
+    with engine.connect() as connection:
+        sources = connection.execute(
+            select(Source.id, Source.name, Source.connector).order_by(Source.name)
+        ).all()
+    rows = []
+    for source_id, name, connector in sources:
+        m_count, m_newest, m_ingest = mentions.get(source_id, (0, None, None))
+        t_count, t_newest, t_ingest = tickets.get(source_id, (0, None, None))
+        rows.append(
+            (
+                name,
+                connector,
+                int(m_count),
+                int(t_count),
+                _latest(m_newest, t_newest),
+                _latest(m_ingest, t_ingest),
+                cursors.get(source_id, (None,))[0],
+                int(errors.get(name, (0,))[0]),
+            )
+        )
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def ingest_errors(engine: Engine, source: str | None = None, limit: int = 100) -> pd.DataFrame:
+    """The most recent rejected rows and failed fetches."""
+    query = select(
+        IngestError.created_at, IngestError.source_name, IngestError.location, IngestError.reason
+    ).order_by(IngestError.created_at.desc(), IngestError.id.desc())
+    if source:
+        query = query.where(IngestError.source_name == source)
+    with engine.connect() as connection:
+        rows = connection.execute(query.limit(limit)).all()
+    return pd.DataFrame(rows, columns=["created_at", "source", "location", "reason"])
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _latest(*values):
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
+
+def _as_date(value) -> date:
+    """Dates come back as str (SQLite date()), date (PostgreSQL) or datetime (aggregates)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- cached access for the app ------------------------------------------------------------------
+
+QUERIES = {
+    function.__name__: function
+    for function in (
+        has_data,
+        is_migrated,
+        data_range,
+        default_period,
+        filter_options,
+        kpis_with_previous,
+        sentiment_by_day,
+        volume_by,
+        issues,
+        issue_daily_counts,
+        issue_mentions,
+        issue_tickets,
+        search_mentions,
+        alerts,
+        sources_overview,
+        ingest_errors,
+    )
+}
+
+
+def cached(name: str, url: str, *args, **kwargs):
+    """Run query `name` on the database at `url`, memoised for CACHE_SECONDS."""
+    return _cached_call(name, url, args, kwargs)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _cached_call(name: str, url: str, args: tuple, kwargs: dict):
+    return QUERIES[name](get_engine(url), *args, **kwargs)

@@ -1,100 +1,199 @@
-"""The dashboard's first page with Streamlit's AppTest, on an empty and a seeded database."""
+"""The dashboard as a user sees it, through Streamlit's AppTest, on the seed.py database."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxradar.db import session_scope
-from cxradar.schema import Alert, DailyAggregate, Issue
-from dashboard import charts, queries
+from tests.dashboard.seed import ISOLATED_EVIDENCE, ISOLATED_TEXT, SCRIPT_TEXT, SYSTEMIC_EVIDENCE
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-DAY = datetime(2026, 10, 20, tzinfo=UTC)
 
 
-def run_app(url: str, monkeypatch) -> AppTest:
-    monkeypatch.setenv("CXRADAR_DATABASE_URL", url)
+def start(query_params: dict | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
+    app.query_params.update(query_params or {})
+    return checked(app.run())
+
+
+def checked(app: AppTest) -> AppTest:
+    assert not app.exception, [e.value for e in app.exception]
     return app
 
 
-def seed(url: str) -> None:
-    from cxradar.records import MentionRecord
-    from cxradar.store import store_mentions
+def on_page(app: AppTest, page: str) -> AppTest:
+    return checked(app.switch_page(f"pages/{page}.py").run())
 
-    with session_scope(url) as session:
-        store_mentions(session, [MentionRecord("reddit", "1", DAY, "hello")], "file")
-        for offset in range(30):
-            day = DAY - timedelta(days=offset)
-            session.add_all([
-                DailyAggregate(day=day, source="reddit", lang="en", sentiment="negative",
-                               mentions=2 if offset else 12, rating_sum=0, rating_count=0),
-                DailyAggregate(day=day, source="appstore", lang="de", sentiment="positive",
-                               mentions=5, rating_sum=20, rating_count=5),
-            ])
-        common = dict(keywords=["login"], score=0.9, sources=2, source_names=["a", "b"],
-                      active_days=5, first_seen=DAY, last_seen=DAY, negative_share=1.0,
-                      growth=None, reach=10)
-        session.add(Issue(key="topic:1", label="login · sms · code", classification="systemic",
-                          severity=0.8, mentions=40, authors=30, tickets=12,
-                          evidence="Systemic: 30 customers <script>alert(1)</script>", **common))
-        session.add(Issue(key="mention:9", label="card sent to old address",
-                          classification="isolated", severity=0.1, mentions=1, authors=1,
-                          tickets=0, evidence="Isolated: 1 customer", **common))
-        session.add(Alert(dedupe_key="k", kind="negative_spike", scope="all", window_start=DAY,
-                          window_end=DAY + timedelta(days=1), observed=12, expected=2,
-                          severity=5))
+
+def metrics(app: AppTest) -> dict[str, tuple[str, str]]:
+    return {metric.label: (metric.value, metric.delta) for metric in app.metric}
+
+
+def markup(app: AppTest) -> list[str]:
+    """Every text Streamlit renders as Markdown (where HTML could be interpreted)."""
+    elements = [*app.markdown, *app.caption, *app.title, *app.header, *app.subheader]
+    elements += [*app.info, *app.error, *app.success, *app.warning]
+    assert not any(getattr(e, "allow_html", False) for e in app.markdown)
+    return [e.proto.body for e in elements] + [e.label for e in app.expander]
 
 
 def test_empty_database_explains_what_to_do(sqlite_url, monkeypatch):
-    app = run_app(sqlite_url, monkeypatch)
-    assert "cxradar run --demo" in app.info[0].value
+    monkeypatch.setenv("CXRADAR_DATABASE_URL", sqlite_url)
+    app = start()
+    message = app.info[0].value
+    assert "cxradar run --demo" in message and "cxradar run --config" in message
+    assert not app.metric and not app.sidebar.multiselect
 
 
-@pytest.fixture
-def seeded(sqlite_url):
-    seed(sqlite_url)
-    return sqlite_url
+def test_unmigrated_database_says_how_to_create_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXRADAR_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    assert "cxradar run --demo" in start().info[0].value
 
 
-def test_overview_shows_kpis_issues_and_evidence_escaped(seeded, monkeypatch):
-    app = run_app(seeded, monkeypatch)
-    metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Mentions"] == f"{29 * 7 + 12 + 5:,}"
-    assert metrics["Average rating"] == "4.00 ★"
-    table = app.dataframe[0].value
-    assert list(table["classification"]) == ["🔴 systemic", "🟢 isolated"]
-    assert "<script>" in app.text[0].value  # shown as text, never run as HTML
-    assert not any("<script>" in m.value for m in app.markdown)
+def test_unreachable_database_is_an_error_message_not_a_traceback(monkeypatch):
+    monkeypatch.setenv(
+        "CXRADAR_DATABASE_URL",
+        "postgresql+psycopg://cx:secret@127.0.0.1:1/cxradar?connect_timeout=2",
+    )
+    app = start()
+    assert "Cannot read the database" in app.error[0].value
+    assert "secret" not in app.error[0].value  # the password is never shown
 
 
-def test_source_filter_changes_the_numbers(seeded, monkeypatch):
-    app = run_app(seeded, monkeypatch)
-    app.multiselect[0].select("reddit").run()
-    metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Mentions"] == f"{29 * 2 + 12:,}"
-    assert metrics["Negative share"] == "100%"
+def test_overview_kpis_with_deltas_against_the_previous_period(seeded):
+    app = start()
+    assert metrics(app) == {
+        "Mentions": ("40", "+30"),
+        "Net sentiment": ("+20%", "-10 pp"),
+        "Negative share": ("30%", "+10 pp"),
+        "Average rating": ("3.67 ★", "+0.37"),
+    }
+    assert "30 days before (2026-09-01 – 2026-09-30)" in app.caption[0].value
+    assert app.query_params["from"] == "2026-10-01" and app.query_params["to"] == "2026-10-30"
 
 
-def test_previous_period_delta(seeded):
-    from cxradar.db import get_engine
+def test_overview_issue_table_flags_systemic_and_isolated(seeded):
+    table = start().dataframe[0].value
+    assert table["badge"].tolist() == ["🔴 Systemic", "🟢 Isolated"]
+    assert table["mentions"].tolist() == [11, 1] and table["tickets"].tolist() == [3, 0]
+    assert table["source_names"].tolist() == ["appstore, reddit", "reddit"]
+    assert sum(table["trend"][0]) == 11
 
-    engine = get_engine(seeded)
-    period = queries.Period(DAY.date() - timedelta(days=4), DAY.date())
-    now, before = queries.kpis(engine, period), queries.kpis(engine, period.previous())
-    assert now["volume"] == 4 * 7 + 17 and before["volume"] == 5 * 7
+
+def test_changing_a_filter_changes_the_numbers_and_the_url(seeded):
+    app = start()
+    checked(app.multiselect(key="f_sources").select("reddit").run())
+    assert metrics(app)["Mentions"][0] == "25"
+    assert metrics(app)["Negative share"][0] == "28%"
+    assert metrics(app)["Average rating"][0] == "–"  # reddit has no star ratings
+    assert app.query_params["source"] == "reddit"
+    checked(app.multiselect(key="f_sources").unselect("reddit").run())
+    checked(app.multiselect(key="f_langs").select("de").run())
+    assert metrics(app)["Mentions"][0] == "15"
+    checked(app.multiselect(key="f_brands").select("Zinsly").run())
+    assert metrics(app)["Mentions"][0] == "0"
 
 
-def test_chart_marks_alert_windows():
-    import pandas as pd
+def test_a_shared_url_restores_the_filters(seeded):
+    app = start({"source": "appstore", "from": "2026-10-20", "to": "2026-10-24", "ui": "de"})
+    assert app.multiselect(key="f_sources").value == ["appstore"]
+    assert metrics(app)["Erwähnungen"][0] == "5"  # five German app-store complaints
+    assert metrics(app)["Anteil negativ"][0] == "100%"
 
-    daily = pd.DataFrame({"day": [DAY], "sentiment": ["negative"], "mentions": [3]})
-    alerts = pd.DataFrame({"window_start": [DAY], "window_end": [DAY + timedelta(days=1)]})
-    figure = charts.sentiment_over_time(daily, alerts)
-    assert len(figure.data) == 3 and len(figure.layout.shapes) == 1
+
+def test_date_range_filter(seeded):
+    app = start()
+    from datetime import date
+
+    checked(
+        app.date_input(key="f_period").set_value((date(2026, 10, 28), date(2026, 10, 30))).run()
+    )
+    assert metrics(app)["Mentions"][0] == "2"
+    assert app.dataframe[0].value["badge"].tolist() == ["🟢 Isolated"]
+
+
+def test_german_ui(seeded):
+    app = start()
+    checked(app.sidebar.radio[0].set_value("de").run())
+    assert "Erwähnungen" in metrics(app) and app.query_params["ui"] == "de"
+    assert app.dataframe[0].value["badge"].tolist() == ["🔴 Systemisch", "🟢 Einzelfall"]
+
+
+def test_filters_persist_across_pages(seeded):
+    app = start()
+    checked(app.multiselect(key="f_sources").select("appstore").run())
+    on_page(app, "mentions")
+    assert "15 mentions match" in app.caption[0].value
+    assert app.multiselect(key="f_sources").value == ["appstore"]
+
+
+def test_issues_page_shows_both_kinds_with_evidence(seeded):
+    app = on_page(start(), "issues")
+    headings = [s.value for s in app.subheader]
+    assert "🔴 Systemic (1)" in headings and "🟢 Isolated (1)" in headings
+    texts = [t.value for t in app.text]
+    assert SYSTEMIC_EVIDENCE in texts and ISOLATED_EVIDENCE in texts
+
+
+def test_issue_drill_down_shows_its_mentions_and_tickets(seeded, issue_ids):
+    app = on_page(start(), "issues")
+    mentions, tickets = app.dataframe[2].value, app.dataframe[3].value
+    assert len(mentions) == 11 and SCRIPT_TEXT in mentions["text"].tolist()
+    assert tickets["ticket"].tolist() == ["ZD-0", "ZD-1", "ZD-2"]
+    assert "https://www.reddit.com/r/finora/1" in mentions["url"].tolist()
+    assert not any(str(url).startswith("javascript") for url in mentions["url"])
+    checked(app.selectbox(key="issue_drill_down").select(issue_ids["isolated"]).run())
+    assert app.dataframe[2].value["text"].tolist() == [ISOLATED_TEXT]
+    assert app.query_params["issue"] == str(issue_ids["isolated"])
+    assert [b.label for b in app.download_button] == [
+        "All issues as CSV",
+        "Download CSV",
+        "Download Markdown",
+    ]
+
+
+def test_an_alerts_issue_link_opens_that_issue_once(seeded, issue_ids):
+    app = start({"issue": str(issue_ids["isolated"]), "source": ["reddit", "appstore"]})
+    assert app.title[0].value == "Issues"
+    assert app.multiselect(key="f_sources").value == ["reddit", "appstore"]
+    assert app.selectbox(key="issue_drill_down").value == issue_ids["isolated"]
+    assert on_page(app, "overview").title[0].value == "Overview"  # no jump back
+
+
+def test_mentions_explorer_search_and_paging(seeded):
+    app = on_page(start(), "mentions")
+    assert "40 mentions match · page 1 of 1" in app.caption[0].value
+    checked(app.selectbox(key="mentions_page_size").select(25).run())
+    assert "page 1 of 2" in app.caption[0].value and len(app.dataframe[0].value) == 25
+    checked(app.number_input(key="mentions_page").set_value(2).run())
+    assert "page 2 of 2" in app.caption[0].value and len(app.dataframe[0].value) == 15
+    checked(app.text_input(key="mentions_text").input("überweisung").run())
+    assert "10 mentions match · page 1 of 1" in app.caption[0].value  # back to page 1
+    checked(app.text_input(key="mentions_text").input("").run())
+    checked(app.multiselect(key="mentions_sentiment").select("negative").run())
+    assert "12 mentions match" in app.caption[0].value
+
+
+def test_alerts_and_sources_pages(seeded):
+    app = on_page(start(), "alerts")
+    alerts = app.dataframe[0].value
+    assert alerts["status"].tolist() == ["✅ Resolved"] and alerts["delivered"].tolist() == [True]
+    assert metrics(app)["Not delivered"][0] == "0"
+    on_page(app, "sources")
+    sources = app.dataframe[0].value.set_index("source")
+    assert sources.loc["reddit", "mentions"] == 25 and sources.loc["appstore", "errors"] == 1
+    assert app.dataframe[1].value["reason"].tolist() == ["rating 9 is not between 1 and 5"]
+
+
+@pytest.mark.parametrize("page", ["overview", "issues", "mentions"])
+def test_posts_are_never_rendered_as_html(seeded, page):
+    app = start()
+    if page != "overview":
+        on_page(app, page)
+    assert not any("<script>" in text or "<b>" in text for text in markup(app))
+    shown = [t.value for t in app.text] + [
+        str(value) for frame in app.dataframe for value in frame.value.to_numpy().ravel()
+    ]
+    assert any("<script>" in text or "<b>" in text for text in shown)  # shown, as text

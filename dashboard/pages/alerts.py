@@ -1,0 +1,47 @@
+"""Alerts: every negative-spike alert, its status and whether it reached the team."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import ui
+
+STATUS_BADGES = {"open": "🟠", "escalated": "🔴", "resolved": "✅"}
+
+
+def alert_columns(t) -> dict:
+    when = "D MMM YYYY, HH:mm"
+    return {
+        "status": t("col_status"),
+        "scope": t("col_scope"),
+        "window_start": st.column_config.DatetimeColumn(t("col_window_start"), format=when),
+        "window_end": st.column_config.DatetimeColumn(t("col_window_end"), format=when),
+        "observed": st.column_config.NumberColumn(t("col_observed"), format="%d"),
+        "expected": st.column_config.NumberColumn(t("col_expected"), format="%.1f"),
+        "severity": st.column_config.NumberColumn(t("col_severity"), format="%.1f"),
+        "title": st.column_config.TextColumn(t("col_title"), width="large"),
+        "delivered": st.column_config.CheckboxColumn(t("col_delivered")),
+        "delivered_at": st.column_config.DatetimeColumn(t("col_delivered_at"), format=when),
+        "attempts": t("col_attempts"),
+        "last_error": st.column_config.TextColumn(t("col_last_error")),
+    }
+
+
+cx = ui.page_context()
+t = cx.t
+st.title(t("alerts_title"))
+only_period = st.toggle(t("only_period"), key="alerts_only_period")
+alerts = cx.query("alerts", cx.filters.period if only_period else None)
+if alerts.empty:
+    st.info(t("no_alerts"))
+else:
+    counts = alerts["status"].value_counts()
+    columns = st.columns(4)
+    for column, status in zip(columns, ("open", "escalated", "resolved"), strict=False):
+        column.metric(t(f"alerts_{status}"), int(counts.get(status, 0)))
+    columns[3].metric(t("alerts_undelivered"), int((~alerts["delivered"].astype(bool)).sum()))
+    shown = alerts.assign(
+        status=[f"{STATUS_BADGES.get(s, '')} {t('alerts_' + s)}" for s in alerts["status"]]
+    )
+    columns = alert_columns(t)
+    st.dataframe(shown[list(columns)], hide_index=True, column_config=columns, width="stretch")

@@ -1,0 +1,51 @@
+"""Sources: what each channel delivered, when it was last fetched, and what was rejected."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import ui
+
+cx = ui.page_context()
+t = cx.t
+st.title(t("sources_title"))
+when = "D MMM YYYY, HH:mm"
+sources = cx.query("sources_overview")
+st.dataframe(
+    sources,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source": t("col_source"),
+        "connector": t("col_connector"),
+        "mentions": st.column_config.NumberColumn(t("col_mentions")),
+        "tickets": st.column_config.NumberColumn(t("col_tickets")),
+        "newest_item": st.column_config.DatetimeColumn(t("col_newest_item"), format=when),
+        "last_ingest": st.column_config.DatetimeColumn(t("col_last_ingest"), format=when),
+        "cursor_updated": st.column_config.DatetimeColumn(t("col_cursor_updated"), format=when),
+        "errors": st.column_config.NumberColumn(t("col_errors")),
+    },
+)
+st.subheader(t("ingest_errors"))
+with_errors = [row.source for row in sources.itertuples() if row.errors]
+source = st.selectbox(
+    t("error_source"),
+    [None, *with_errors],
+    format_func=lambda s: s or t("all"),
+    key="sources_error_source",
+)
+errors = cx.query("ingest_errors", source)
+if errors.empty:
+    st.success(t("no_ingest_errors"))
+else:
+    st.dataframe(
+        errors,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "created_at": st.column_config.DatetimeColumn(t("col_created"), format=when),
+            "source": t("col_source"),
+            "location": st.column_config.TextColumn(t("col_location")),
+            "reason": st.column_config.TextColumn(t("col_reason"), width="large"),
+        },
+    )
