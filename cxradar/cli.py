@@ -143,6 +143,41 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, time
+
+    from cxradar.db import session_scope
+    from pipelines.alerts import backtest
+
+    def day(text: str, end: bool = False) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise SystemExit(f"cxradar: {text!r} is not a date: use YYYY-MM-DD") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if end and parsed.time() == time(0):  # --to 2026-10-31 includes that day
+            parsed = parsed.replace(hour=23, minute=59, second=59)
+        return parsed
+
+    start, end = day(args.start), day(args.end, end=True)
+    if end <= start:
+        raise SystemExit("cxradar: --to must be after --from")
+    url = _require_database(args.database)
+    config = load_config(args.config)
+    with session_scope(url) as session:
+        alerts = [vars(alert) for alert in backtest(session, config, start, end)]
+    if args.json:
+        _print_json_lines(alerts)
+        return 0
+    _print_table(
+        f"alerts that would have been sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        alerts,
+        ["at", "action", "scope", "observed", "expected", "severity"],
+    )
+    return 0
+
+
 def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -271,6 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--json", action="store_true", help="one JSON object per line")
         sub.set_defaults(handler=handler)
+
+    replay = commands.add_parser(
+        "backtest", help="replay stored history and list the alerts it would have sent"
+    )
+    replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    replay.add_argument("--config", help="config YAML for the thresholds (default: as for run)")
+    replay.add_argument("--json", action="store_true", help="one JSON object per line")
+    replay.set_defaults(handler=cmd_backtest)
 
     export = commands.add_parser("export", help="export stored data")
     export.add_argument("what", choices=["mentions"])

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_ENV = "CXRADAR_CONFIG"
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "cxradar.yaml"
@@ -31,23 +40,116 @@ class Brand(_Strict):
     keywords: list[str] = Field(default_factory=list)
 
 
-class FileSource(_Strict):
+class _SourceBase(_Strict):
+    name: str = Field(min_length=1)
+    brand: str | None = None  # the brand these mentions are about, when the source says so
+    # The freshness check warns when a source brought nothing new for this long.
+    stale_after_hours: float = Field(default=48, gt=0)
+
+
+class FileSource(_SourceBase):
     """Mentions from a CSV/JSONL file or every such file in a folder."""
 
-    name: str = Field(min_length=1)
     type: Literal["file"] = "file"
     path: Path
+
+
+class FeedSource(_SourceBase):
+    """Any RSS 2.0 or Atom feed: news searches, blogs, forums, Mastodon, Google Alerts."""
+
+    type: Literal["rss"]
+    url: str = Field(pattern=r"^https?://")
+    keywords: list[str] = Field(default_factory=list)  # keep only entries naming one
+
+
+class AppStoreSource(_SourceBase):
+    """Apple App Store reviews of one app in one country (public JSON feed)."""
+
+    type: Literal["appstore"]
+    app_id: str = Field(pattern=r"^\d+$")
+    country: str = Field(default="us", pattern=r"^[a-z]{2}$")
+    max_pages: int = Field(default=10, ge=1, le=10)
+
+
+class GooglePlaySource(_SourceBase):
+    """Google Play reviews of one app (package name) in one language and country."""
+
+    type: Literal["googleplay"]
+    app_id: str = Field(pattern=r"^[A-Za-z0-9_.]+$")
+    lang: str = "en"
+    country: str = "us"
+    max_reviews: int = Field(default=2000, ge=1)
+
+
+class RedditSource(_SourceBase):
+    """New posts and comments of subreddits, and searches across Reddit for each brand.
+
+    Credentials come from REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET and REDDIT_USER_AGENT.
+    """
+
+    type: Literal["reddit"]
+    subreddits: list[str] = Field(default_factory=list)
+    search_brands: bool = True  # search all of Reddit for each brand's keywords
+    include_comments: bool = True
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+def _type_of(value) -> str:
+    # ``type`` may be left out for files, the original (and simplest) kind of source.
+    return value.get("type", "file") if isinstance(value, dict) else value.type
+
+
+def _tagged(*models: type[_Strict], what: str):
+    tags = [model.model_fields["type"].annotation.__args__[0] for model in models]
+    return Annotated[
+        Union[tuple(Annotated[m, Tag(t)] for m, t in zip(models, tags, strict=True))],  # noqa: UP007
+        Discriminator(
+            _type_of,
+            custom_error_type="unknown_type",
+            custom_error_message=f"unknown {what} type; use one of: {', '.join(tags)}",
+        ),
+    ]
+
+
+SourceConfig = _tagged(
+    FileSource, FeedSource, AppStoreSource, GooglePlaySource, RedditSource, what="source"
+)
+CONNECTOR_SOURCE_TYPES = ("rss", "appstore", "googleplay", "reddit")
 
 
 class FileTicketSource(_Strict):
     name: str = Field(min_length=1)
     type: Literal["file"] = "file"
     path: Path
+    stale_after_hours: float = Field(default=48, gt=0)
 
 
-# Connectors (issue #4) extend these into discriminated unions on ``type``.
-SourceConfig = FileSource
-TicketSourceConfig = FileTicketSource
+class ZendeskTicketSource(_Strict):
+    """Zendesk's incremental ticket export; ZENDESK_EMAIL and ZENDESK_API_TOKEN hold the login."""
+
+    name: str = Field(min_length=1)
+    type: Literal["zendesk"]
+    subdomain: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+    start_days_back: int = Field(default=30, ge=1, le=3650)  # first run only
+    stale_after_hours: float = Field(default=24, gt=0)
+
+    @model_validator(mode="after")
+    def _one_address(self) -> ZendeskTicketSource:
+        if bool(self.subdomain) == bool(self.base_url):
+            raise ValueError("give either subdomain (yourcompany) or base_url, not both or none")
+        return self
+
+
+TicketSourceConfig = _tagged(FileTicketSource, ZendeskTicketSource, what="ticket source")
+
+
+class InboxConfig(_Strict):
+    """A folder watched by a sensor: CSV/JSONL dropped into ``mentions/`` or ``tickets/``
+    is ingested and then moved to ``processed/``."""
+
+    path: Path
+    source_name: str = "inbox"
 
 
 PLAIN_WEBHOOK_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
@@ -116,6 +218,7 @@ class Config(_Strict):
     brands: list[Brand] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     ticket_sources: list[TicketSourceConfig] = Field(default_factory=list)
+    inbox: InboxConfig | None = None
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
@@ -154,10 +257,13 @@ def parse_config(raw: dict, base_dir: Path = Path("."), origin: str = "config") 
     return config
 
 
+_TYPE_TAGS = {"file", "zendesk", *CONNECTOR_SOURCE_TYPES}
+
+
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"] if part not in ("file",))
+        location = ".".join(str(part) for part in error["loc"] if part not in _TYPE_TAGS)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"

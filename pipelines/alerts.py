@@ -36,28 +36,71 @@ DELIVERY_MAX_AGE = timedelta(hours=48)
 
 @dataclass(frozen=True)
 class Scope:
-    name: str  # shown to people: all, source:reddit, all (hourly)
+    name: str  # shown to people: all, source:reddit, brand:Finora, issue:topic:3, all (hourly)
     freq: str  # day | hour
     source: str | None = None
+    brand: str | None = None
+    issue_id: int | None = None
 
 
-def scopes_for(source_names: list[str]) -> list[Scope]:
+# An issue gets its own spike watch once it holds this many negative mentions.
+ISSUE_SCOPE_MIN_MENTIONS = 20
+
+
+def scopes_for(
+    source_names: list[str], brands: list[str] = (), issues: list[tuple[int, str]] = ()
+) -> list[Scope]:
     return [
         Scope("all", "day"),
         Scope("all (hourly)", "hour"),
-        *(Scope(f"source:{name}", "day", name) for name in source_names),
+        *(Scope(f"source:{name}", "day", source=name) for name in source_names),
+        *(Scope(f"brand:{name}", "day", brand=name) for name in brands),
+        *(Scope(f"issue:{key}", "day", issue_id=issue_id) for issue_id, key in issues),
     ]
 
 
-def negative_times(session, source: str | None) -> list[datetime]:
+def scopes_in(session) -> list[Scope]:
+    """Every scope the stored data has: sources, brands and the larger issues."""
+    sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
+    brands = sorted(
+        session.scalars(select(Mention.brand).where(Mention.brand.is_not(None)).distinct())
+    )
+    large_issues = session.execute(
+        select(Issue.id, Issue.key)
+        .where(Issue.mentions >= ISSUE_SCOPE_MIN_MENTIONS)
+        .order_by(Issue.id)
+    ).all()
+    return scopes_for(sources, brands, [tuple(row) for row in large_issues])
+
+
+def negative_times(session, scope: Scope) -> list[datetime]:
     query = (
         select(Mention.created_at)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
         .where(negative_filter(), Mention.duplicate_of.is_(None))
     )
-    if source:
-        query = query.join(Source, Source.id == Mention.source_id).where(Source.name == source)
+    if scope.source:
+        query = query.join(Source, Source.id == Mention.source_id).where(
+            Source.name == scope.source
+        )
+    if scope.brand:
+        query = query.where(Mention.brand == scope.brand)
+    if scope.issue_id is not None:
+        query = query.where(Enrichment.issue_id == scope.issue_id)
     return list(session.scalars(query))
+
+
+def _scores(scope: Scope, times: list[datetime], until: datetime, config) -> tuple:
+    """The scope's complete buckets up to ``until`` and each bucket's spike score."""
+    series = count_series(times, scope.freq, min(times), bucket_floor(until, scope.freq))
+    scores = score_buckets(
+        series,
+        season=SEASON[scope.freq],
+        min_count=config.alerts.min_negative_count,
+        z_threshold=config.alerts.z_threshold,
+        history=HISTORY[scope.freq],
+    )
+    return series, scores
 
 
 def replay(session, scope: Scope, times: list[datetime], until: datetime, config) -> list:
@@ -68,15 +111,7 @@ def replay(session, scope: Scope, times: list[datetime], until: datetime, config
     state = session.get(PipelineState, state_key)
     done = datetime.fromisoformat(state.value) if state else None
     width = BUCKET[scope.freq]
-    end = bucket_floor(until, scope.freq)  # only complete buckets
-    series = count_series(times, scope.freq, min(times), end)
-    scores = score_buckets(
-        series,
-        season=SEASON[scope.freq],
-        min_count=config.alerts.min_negative_count,
-        z_threshold=config.alerts.z_threshold,
-        history=HISTORY[scope.freq],
-    )
+    series, scores = _scores(scope, times, until, config)  # only complete buckets
     touched = []
     for index in range(1, len(series) + 1):
         now = series[index - 1][0] + width
@@ -223,11 +258,10 @@ def negative_spike_alerts(
         newest = session.scalar(select(func.max(Mention.created_at)))
         if newest is None:
             return dg.MaterializeResult(metadata={"alerts": 0})
-        sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
         touched = []
         # The data's own clock: the bucket holding the newest mention is still filling.
-        for scope in scopes_for(sources):
-            times = negative_times(session, scope.source)
+        for scope in scopes_in(session):
+            times = negative_times(session, scope)
             touched += replay(session, scope, times, newest, config)
         delivery = deliver(session, notifier, config, datetime.now(UTC), context.log)
         total = session.scalar(select(func.count(Alert.id)))
@@ -247,6 +281,75 @@ def no_alert_storm(db: DatabaseResource) -> dg.AssetCheckResult:
         per_day = Counter(created.date() for created in session.scalars(select(Alert.created_at)))
     worst = max(per_day.values(), default=0)
     return dg.AssetCheckResult(passed=worst <= 10, metadata={"most_alerts_in_a_day": worst})
+
+
+@dataclass(frozen=True)
+class BacktestAlert:
+    """A message the alerting would have sent (open, escalate or resolve)."""
+
+    at: datetime  # end of the bucket that triggered it
+    action: str
+    scope: str
+    window_start: datetime
+    window_end: datetime
+    observed: int
+    expected: float
+    severity: float
+
+
+def backtest(session, config, start: datetime, end: datetime) -> list[BacktestAlert]:
+    """Replay stored history: the alerts that would have been sent between ``start`` and ``end``.
+
+    Pure replay with its own alert state: nothing is stored or sent. Buckets
+    before ``start`` still count as history for the baseline.
+    """
+    sent = []
+    for scope in scopes_in(session):
+        times = [t for t in negative_times(session, scope) if t < end]
+        if times:
+            sent += _replay_in_memory(scope, times, start, end, config)
+    return sorted(sent, key=lambda alert: (alert.at, alert.scope))
+
+
+def _replay_in_memory(scope: Scope, times, start, end, config) -> list[BacktestAlert]:
+    width = BUCKET[scope.freq]
+    series, scores = _scores(scope, times, end, config)
+    open_alerts: dict[str, OpenAlert] = {}
+    closed: set[str] = set()
+    sent = []
+    for index in range(1, len(series) + 1):
+        now = series[index - 1][0] + width
+        if now <= start:
+            continue
+        spikes = spikes_from_scores(scores[:index], width, scope.name)
+        for action in update_alert_state(
+            list(open_alerts.values()), spikes, now, kind=KIND, closed_keys=closed
+        ):
+            spike, previous = action.spike, open_alerts.get(action.dedupe_key)
+            if action.action == "resolve":
+                open_alerts.pop(action.dedupe_key, None)
+                closed.add(action.dedupe_key)
+            else:
+                peak = spike.peak if action.notify else previous.alerted_peak
+                open_alerts[action.dedupe_key] = OpenAlert(
+                    action.dedupe_key, KIND, scope.name, spike.window_start, spike.window_end, peak
+                )
+            if action.notify:
+                sent.append(_backtest_alert(now, action.action, scope.name, spike or previous))
+    return sent
+
+
+def _backtest_alert(now, action: str, scope: str, spike) -> BacktestAlert:
+    return BacktestAlert(
+        at=now,
+        action=action,
+        scope=scope,
+        window_start=spike.window_start,
+        window_end=spike.window_end,
+        observed=int(getattr(spike, "observed", 0)),
+        expected=float(getattr(spike, "expected", 0.0)),
+        severity=round(float(getattr(spike, "severity", 0.0)), 2),
+    )
 
 
 defs = dg.Definitions(assets=[negative_spike_alerts], asset_checks=[no_alert_storm])

@@ -13,6 +13,7 @@ from pipelines.resources import (
     ModelsResource,
     NotifierResource,
 )
+from pipelines.sources import source_resources
 
 everything_job = dg.define_asset_job(
     "cxradar_everything",
@@ -36,6 +37,7 @@ def default_resources() -> dict:
         "cx_config": ConfigResource(),
         "models": ModelsResource(),
         "notifier": NotifierResource(),
+        **source_resources(),
     }
 
 

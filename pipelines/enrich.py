@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, vector_to_bytes
-from pipelines.ingest import raw_mentions, support_tickets
+from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import DatabaseResource, ModelsResource
 
 ENRICH_GROUP = "enrich"
@@ -47,7 +47,7 @@ class ProgressLog:
 
 @dg.asset(
     group_name=ENRICH_GROUP,
-    deps=[raw_mentions],
+    deps=[raw_mentions, reddit_mentions, inbox],
     description="Mentions with their language detected and cross-posts linked to the first copy.",
     automation_condition=dg.AutomationCondition.eager(),
 )
@@ -154,7 +154,7 @@ def _unenriched_ids(session) -> list[int]:
 
 @dg.asset(
     group_name=ENRICH_GROUP,
-    deps=[support_tickets],
+    deps=[support_tickets, inbox],
     description="Language and one stored embedding per new support ticket (for issue links).",
     automation_condition=dg.AutomationCondition.eager(),
     pool="models",

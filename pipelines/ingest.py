@@ -1,19 +1,24 @@
-"""Ingest: raw mentions and support tickets from the configured sources.
+"""Ingest: mentions, reviews and support tickets from every configured source.
 
-A file is read again only when its content changed (its digest is the cursor),
-and ``(source, external_id)`` is unique, so a re-run stores nothing twice.
+Each source keeps a cursor so a run fetches only what is new; records, bad
+rows and the new cursor are stored in one transaction, and ``(source,
+external_id)`` is unique, so a re-run (or a re-fetch after a crash) stores
+nothing twice. One failing source is reported and never blocks the others.
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 from sqlalchemy import func, select
 
+from connectors.base import Connector, SourceError
 from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
-from cxradar.schema import Mention
+from cxradar.config import Config
+from cxradar.schema import Mention, Source, Ticket
 from cxradar.store import (
     StoreResult,
     get_or_create_source,
@@ -24,8 +29,19 @@ from cxradar.store import (
     write_cursor,
 )
 from pipelines.resources import ConfigResource, DatabaseResource
+from pipelines.sources import (
+    AppStoreResource,
+    FeedsResource,
+    GooglePlayResource,
+    RedditResource,
+    ZendeskResource,
+)
 
 INGEST_GROUP = "ingest"
+STREAM_CURSOR = "stream"  # the cursor key of API sources (file sources key by file path)
+# Network hiccups and database restarts: a few tries, further apart each time.
+INGEST_RETRIES = dg.RetryPolicy(max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL)
+INBOX_KINDS = ("mentions", "tickets")
 
 
 def _files_of(path: Path) -> Iterator[Path]:
@@ -49,78 +65,104 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def ingest_files(
-    db: DatabaseResource,
-    feed_name: str,
-    path: Path,
-    read: Callable,
-    store: Callable,
-    log,
-) -> dict:
-    """Read every changed file of one configured feed and store its records and bad rows."""
-    totals, errors, skipped = StoreResult(), 0, 0
-    for file in _files_of(path):
-        digest = _digest(file)
-        with db.session() as session:
-            feed = get_or_create_source(session, feed_name, "file")
-            if read_cursor(session, feed.id, str(file.resolve())) == digest:
-                skipped += 1
-                continue
-        batch = read(file)
-        with db.session() as session:  # one transaction: records, bad rows and cursor together
-            result = store(session, batch.records, "file")
-            errors += store_errors(session, feed_name, batch.errors)
-            feed = get_or_create_source(session, feed_name, "file")
-            write_cursor(session, feed.id, str(file.resolve()), digest)
-        totals.add(result)
-        for error in batch.errors:
-            log.warning(f"bad row skipped: {error}")
-        log.info(
-            f"{feed_name}: {file.name}: {result.fetched} rows, {result.new} new, "
-            f"{result.already_stored} already stored, {len(batch.errors)} bad rows"
-        )
+def _stats(result: StoreResult, errors: int, **extra) -> dict:
     return {
-        "fetched": totals.fetched,
-        "new": totals.new,
-        "duplicates": totals.already_stored,
+        "fetched": result.fetched,
+        "new": result.new,
+        "duplicates": result.already_stored,
         "errors": errors,
-        "unchanged_files": skipped,
+        **extra,
     }
 
 
-@dg.asset(
-    group_name=INGEST_GROUP,
-    description="Mentions and reviews from every configured source, stored once per "
-    "(source, external_id).",
-    automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
-)
-def raw_mentions(
-    context: dg.AssetExecutionContext, db: DatabaseResource, cx_config: ConfigResource
-) -> dg.MaterializeResult:
-    config = cx_config.load()
+def ingest_file(db: DatabaseResource, feed_name: str, file: Path, read, store, log) -> dict | None:
+    """Store one file's records and bad rows; None when it was stored unchanged before."""
+    digest = _digest(file)
+    with db.session() as session:
+        feed = get_or_create_source(session, feed_name, "file")
+        if read_cursor(session, feed.id, str(file.resolve())) == digest:
+            return None
+    batch = read(file)
+    with db.session() as session:  # one transaction: records, bad rows and cursor together
+        result = store(session, batch.records, "file")
+        errors = store_errors(session, feed_name, batch.errors)
+        feed = get_or_create_source(session, feed_name, "file")
+        write_cursor(session, feed.id, str(file.resolve()), digest)
+    for error in batch.errors:
+        log.warning(f"bad row skipped: {error}")
+    log.info(
+        f"{feed_name}: {file.name}: {result.fetched} rows, {result.new} new, "
+        f"{result.already_stored} already stored, {len(batch.errors)} bad rows"
+    )
+    return _stats(result, errors)
+
+
+def ingest_files(db, feed_name: str, path: Path, read: Callable, store: Callable, log) -> dict:
+    """Read every changed file of one configured feed and store its records and bad rows."""
+    totals, errors, skipped = StoreResult(), 0, 0
+    for file in _files_of(path):
+        stats = ingest_file(db, feed_name, file, read, store, log)
+        if stats is None:
+            skipped += 1
+            continue
+        totals.add(StoreResult(stats["fetched"], stats["new"], stats["duplicates"]))
+        errors += stats["errors"]
+    return _stats(totals, errors, unchanged_files=skipped)
+
+
+def ingest_stream(
+    db: DatabaseResource, name: str, connector: Connector, store: Callable, log
+) -> dict:
+    """Fetch what is new since the source's cursor; store records, bad items and cursor at once."""
+    with db.session() as session:
+        cursor = read_cursor(
+            session, get_or_create_source(session, name, connector.kind).id, STREAM_CURSOR
+        )
+    fetched = connector.fetch(cursor)
+    records = [record for record in fetched.records if record.source == name]
+    with db.session() as session:
+        result = store(session, records, connector.kind)
+        errors = store_errors(session, name, fetched.errors)
+        if fetched.cursor is not None:
+            source_id = get_or_create_source(session, name, connector.kind).id
+            write_cursor(session, source_id, STREAM_CURSOR, fetched.cursor)
+    for error in fetched.errors:
+        log.warning(f"{name}: item skipped: {error}")
+    for note in fetched.notes:
+        log.info(f"{name}: {note}")
+    log.info(
+        f"{name} ({connector.kind}): {result.fetched} fetched, {result.new} new, "
+        f"{result.already_stored} already stored, {len(fetched.errors)} bad items, "
+        f"{fetched.requests} requests"
+    )
+    return _stats(result, errors, requests=fetched.requests)
+
+
+def _ingest_each(context, sources: Sequence, ingest_one: Callable[[object], dict]) -> tuple:
+    """Run each source on its own: one that fails is logged and reported, the rest go on."""
     per_source, failed = {}, []
-    for source in config.sources:
+    for source in sources:
         try:
-            per_source[source.name] = ingest_files(
-                db,
-                source.name,
-                config.resolve(source.path),
-                read_mentions,
-                store_mentions,
-                context.log,
-            )
-        except (OSError, ValueError) as exc:  # one broken source never blocks the others
+            per_source[source.name] = ingest_one(source)
+        except (OSError, ValueError, SourceError) as exc:
             failed.append(source.name)
             context.log.error(f"source {source.name} failed: {exc}")
-            per_source[source.name] = {"fetched": 0, "new": 0, "duplicates": 0, "errors": 1}
-    with db.session() as session:
-        stored = session.scalar(select(func.count(Mention.id)))
-    if failed and len(failed) == len(config.sources):
-        raise dg.Failure(f"every source failed: {', '.join(failed)}; see the log above")
+            per_source[source.name] = {
+                "fetched": 0,
+                "new": 0,
+                "duplicates": 0,
+                "errors": 1,
+                "failure": str(exc),
+            }
+    return per_source, failed
+
+
+def _result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "new": sum(s["new"] for s in per_source.values()),
             "fetched": sum(s["fetched"] for s in per_source.values()),
+            "duplicates": sum(s["duplicates"] for s in per_source.values()),
             "bad_rows": sum(s["errors"] for s in per_source.values()),
             "failed_sources": ", ".join(failed) or "none",
             "stored_total": stored,
@@ -129,47 +171,254 @@ def raw_mentions(
     )
 
 
+def _count(db: DatabaseResource, table) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count(table.id)))
+
+
 @dg.asset(
     group_name=INGEST_GROUP,
-    description="Support tickets from the configured helpdesk exports.",
-    automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
+    description="Mentions and reviews from files, RSS/Atom feeds, the App Store and Google "
+    "Play, stored once per (source, external_id).",
+    automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
+    retry_policy=INGEST_RETRIES,
 )
-def support_tickets(
-    context: dg.AssetExecutionContext, db: DatabaseResource, cx_config: ConfigResource
+def raw_mentions(
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    cx_config: ConfigResource,
+    feeds: FeedsResource,
+    appstore: AppStoreResource,
+    googleplay: GooglePlayResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
-    per_source = {}
-    for source in config.ticket_sources:
-        per_source[source.name] = ingest_files(
+    clients = {"rss": feeds, "appstore": appstore, "googleplay": googleplay}
+
+    def ingest_one(source) -> dict:
+        if source.type == "file":
+            path = config.resolve(source.path)
+            return ingest_files(db, source.name, path, read_mentions, store_mentions, context.log)
+        connector = clients[source.type].connector(source)
+        return ingest_stream(db, source.name, connector, store_mentions, context.log)
+
+    sources = [s for s in config.sources if s.type != "reddit"]
+    per_source, failed = _ingest_each(context, sources, ingest_one)
+    if sources and len(failed) == len(sources):
+        raise dg.Failure(f"every source failed: {', '.join(failed)}; see the log above")
+    return _result(per_source, failed, _count(db, Mention))
+
+
+@dg.asset(
+    group_name=INGEST_GROUP,
+    description="Reddit posts, comments and brand searches (PRAW), one run at a time "
+    "so Reddit's rate limit is shared.",
+    automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
+    retry_policy=INGEST_RETRIES,
+    pool="reddit",  # Dagster's concurrency pool: at most the pool's limit of runs at once
+)
+def reddit_mentions(
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    cx_config: ConfigResource,
+    reddit: RedditResource,
+) -> dg.MaterializeResult:
+    config = cx_config.load()
+    sources = [s for s in config.sources if s.type == "reddit"]
+    per_source, failed = _ingest_each(
+        context,
+        sources,
+        lambda source: ingest_stream(
+            db, source.name, reddit.connector(source, config.brands), store_mentions, context.log
+        ),
+    )
+    return _result(per_source, failed, _count(db, Mention))
+
+
+@dg.asset(
+    group_name=INGEST_GROUP,
+    description="Support tickets from helpdesk exports (files) and Zendesk.",
+    automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
+    retry_policy=INGEST_RETRIES,
+)
+def support_tickets(
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    cx_config: ConfigResource,
+    zendesk: ZendeskResource,
+) -> dg.MaterializeResult:
+    config = cx_config.load()
+
+    def ingest_one(source) -> dict:
+        if source.type == "zendesk":
+            connector = zendesk.connector(source)
+            return ingest_stream(db, source.name, connector, store_tickets, context.log)
+        return ingest_files(
             db,
             source.name,
             config.resolve(source.path),
-            lambda file, name=source.name: read_tickets(file, source=name),
+            lambda file: read_tickets(file, source=source.name),
             store_tickets,
             context.log,
         )
+
+    per_source, failed = _ingest_each(context, config.ticket_sources, ingest_one)
+    return _result(per_source, failed, _count(db, Ticket))
+
+
+def inbox_files(config: Config) -> dict[str, list[Path]]:
+    """CSV/JSONL files waiting in the inbox's ``mentions/`` and ``tickets/`` folders."""
+    if config.inbox is None:
+        return {}
+    root = config.resolve(config.inbox.path)
+    found = {}
+    for kind in INBOX_KINDS:
+        folder = root / kind
+        if folder.is_dir():
+            found[kind] = list(_files_of(folder))
+    return found
+
+
+def _move_aside(file: Path, root: Path, outcome: str) -> Path:
+    """Processed files go to ``processed/<date>/`` (``failed/<date>/``), never overwritten."""
+    target_dir = root / outcome / datetime.now(UTC).strftime("%Y-%m-%d")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / file.name
+    counter = 1
+    while target.exists():
+        target = target_dir / f"{file.stem}.{counter}{file.suffix}"
+        counter += 1
+    shutil.move(str(file), target)
+    return target
+
+
+@dg.asset(
+    group_name=INGEST_GROUP,
+    description="CSV/JSONL files dropped into the inbox folder; moved to processed/ when stored.",
+)
+def inbox(
+    context: dg.AssetExecutionContext, db: DatabaseResource, cx_config: ConfigResource
+) -> dg.MaterializeResult:
+    config = cx_config.load()
+    if config.inbox is None:
+        return dg.MaterializeResult(metadata={"files": 0, "note": "no inbox configured"})
+    root, name = config.resolve(config.inbox.path), config.inbox.source_name
+    readers = {
+        "mentions": (read_mentions, store_mentions),  # rows name their own source
+        "tickets": (lambda file: read_tickets(file, source=name), store_tickets),
+    }
+    per_file, failed = {}, []
+    for kind, files in inbox_files(config).items():
+        read, store = readers[kind]
+        for file in files:
+            try:
+                per_file[f"{kind}/{file.name}"] = ingest_file(
+                    db, name, file, read, store, context.log
+                )
+                _move_aside(file, root, "processed")
+            except (OSError, ValueError) as exc:
+                failed.append(file.name)
+                context.log.error(f"inbox file {file.name} not stored: {exc}; moved to failed/")
+                _move_aside(file, root, "failed")
+    stored = [s for s in per_file.values() if s]
     return dg.MaterializeResult(
         metadata={
-            "new": sum(s["new"] for s in per_source.values()),
-            "fetched": sum(s["fetched"] for s in per_source.values()),
-            "bad_rows": sum(s["errors"] for s in per_source.values()),
-            "per_source": dg.MetadataValue.json(per_source),
+            "files": len(per_file),
+            "new": sum(s["new"] for s in stored),
+            "bad_rows": sum(s["errors"] for s in stored),
+            "failed_files": ", ".join(failed) or "none",
         }
     )
 
 
-@dg.asset_check(asset=raw_mentions, description="Warns when no new mention arrived for 2 days.")
-def raw_mentions_fresh(db: DatabaseResource) -> dg.AssetCheckResult:
+def _staleness(db: DatabaseResource, table, sources: Sequence) -> dict[str, float | None]:
+    """Hours since each source last brought something new (None: never)."""
+    names = [source.name for source in sources]
     with db.session() as session:
-        newest = session.scalar(select(func.max(Mention.ingested_at)))
-    age = datetime.now(UTC) - newest if newest else None
+        newest = dict(
+            session.execute(
+                select(Source.name, func.max(table.ingested_at))
+                .join(table, table.source_id == Source.id)
+                .where(Source.name.in_(names))
+                .group_by(Source.name)
+            ).all()
+        )
+    now = datetime.now(UTC)
+    return {
+        name: round((now - newest[name]).total_seconds() / 3600, 1) if newest.get(name) else None
+        for name in names
+    }
+
+
+def _freshness(db: DatabaseResource, table, sources: Sequence) -> dg.AssetCheckResult:
+    hours = _staleness(db, table, sources)
+    limits = {source.name: source.stale_after_hours for source in sources}
+    stale = sorted(n for n, h in hours.items() if h is None or h > limits[n])
     return dg.AssetCheckResult(
-        passed=age is not None and age < timedelta(days=2),
+        passed=not stale,
         severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"nothing new for longer than expected from: {', '.join(stale)}"
+            if stale
+            else "every source brought something new within its expected cadence"
+        ),
         metadata={
-            "hours_since_last_new_mention": round(age.total_seconds() / 3600, 1) if age else -1
+            "stale_sources": ", ".join(stale) or "none",
+            "hours_since_new": dg.MetadataValue.json(hours),
         },
     )
 
 
-defs = dg.Definitions(assets=[raw_mentions, support_tickets], asset_checks=[raw_mentions_fresh])
+@dg.asset_check(
+    asset=raw_mentions,
+    description="Warns when a source brought nothing new for longer than its stale_after_hours.",
+)
+def raw_mentions_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
+    sources = [s for s in cx_config.load().sources if s.type != "reddit"]
+    return _freshness(db, Mention, sources)
+
+
+@dg.asset_check(asset=reddit_mentions, description="Warns when Reddit brought nothing new.")
+def reddit_mentions_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
+    sources = [s for s in cx_config.load().sources if s.type == "reddit"]
+    return _freshness(db, Mention, sources)
+
+
+@dg.asset_check(asset=support_tickets, description="Warns when a ticket source went quiet.")
+def support_tickets_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
+    return _freshness(db, Ticket, cx_config.load().ticket_sources)
+
+
+def _inbox_run_key(files: dict[str, list[Path]]) -> str:
+    stamp = sorted(
+        (str(f), f.stat().st_size, f.stat().st_mtime_ns) for group in files.values() for f in group
+    )
+    return "inbox-" + hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
+
+
+inbox_job = dg.define_asset_job(
+    "cxradar_inbox",
+    selection=dg.AssetSelection.assets(inbox).downstream(),
+    description="Files dropped into the inbox, and everything computed from them.",
+)
+
+
+@dg.sensor(
+    job=inbox_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Starts a run when CSV/JSONL files appear in the inbox's mentions/ or tickets/.",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, cx_config: ConfigResource):
+    files = inbox_files(cx_config.load())
+    if not any(files.values()):
+        return dg.SkipReason("the inbox is empty")
+    count = sum(len(group) for group in files.values())
+    return dg.RunRequest(run_key=_inbox_run_key(files), tags={"cxradar/inbox_files": str(count)})
+
+
+defs = dg.Definitions(
+    assets=[raw_mentions, reddit_mentions, support_tickets, inbox],
+    asset_checks=[raw_mentions_fresh, reddit_mentions_fresh, support_tickets_fresh],
+    jobs=[inbox_job],
+    sensors=[inbox_sensor],
+)

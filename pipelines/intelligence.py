@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 import numpy as np
-from sqlalchemy import delete, func, literal_column, or_, select, update
+from sqlalchemy import delete, func, insert, literal_column, or_, select, update
 
 from cxradar.intelligence.issues import (
     IssueMention,
@@ -27,6 +27,7 @@ from cxradar.schema import (
     Mention,
     Source,
     Ticket,
+    TopicAggregate,
     utcnow,
 )
 from cxradar.store import load_embeddings
@@ -367,51 +368,85 @@ def every_negative_mention_has_an_issue(db: DatabaseResource) -> dg.AssetCheckRe
 
 @dg.asset(
     group_name=INTEL_GROUP,
-    deps=[mention_enrichments],
-    description="Mentions per day, source, language and sentiment, for fast dashboards.",
+    deps=[mention_enrichments, mention_topics],
+    description=(
+        "Mentions per day, source, language, brand and sentiment (and per topic), "
+        "for fast dashboards."
+    ),
     automation_condition=dg.AutomationCondition.eager(),
 )
 def daily_aggregates(db: DatabaseResource) -> dg.MaterializeResult:
-    day = func.date(Mention.created_at)
-    # A literal, not a bound parameter: PostgreSQL must see the same expression in GROUP BY.
-    lang = func.coalesce(Enrichment.lang, literal_column("'und'"))
     with db.session() as session:
-        rows = session.execute(
-            select(
-                day,
-                Source.name,
-                lang,
-                Enrichment.sentiment,
-                func.count(),
-                func.coalesce(func.sum(Mention.rating), 0),
-                func.count(Mention.rating),
-            )
-            .join(Enrichment, Enrichment.mention_id == Mention.id)
-            .join(Source, Source.id == Mention.source_id)
-            .where(Mention.duplicate_of.is_(None))
-            .group_by(day, Source.name, lang, Enrichment.sentiment)
-        ).all()
-        session.execute(delete(DailyAggregate))
-        session.add_all(
-            DailyAggregate(
-                day=_as_datetime(d),
-                source=s,
-                lang=lang,
-                sentiment=sentiment,
-                mentions=n,
-                rating_sum=int(rating_sum),
-                rating_count=rating_count,
-            )
-            for d, s, lang, sentiment, n, rating_sum, rating_count in rows
-        )
-    return dg.MaterializeResult(metadata={"rows": len(rows)})
+        daily, topics = rebuild_aggregates(session)
+    return dg.MaterializeResult(metadata={"rows": daily, "topic_rows": topics})
+
+
+AGGREGATE_CHUNK = 5_000
+
+
+def rebuild_aggregates(session) -> tuple[int, int]:
+    """Replace daily_aggregates and topic_aggregates with counts of the original mentions.
+
+    Returns how many rows each table got. Mentions of no brand count under brand "".
+    """
+    day = func.date(Mention.created_at)
+    # Literals, not bound parameters: PostgreSQL must see the same expressions in GROUP BY.
+    lang = func.coalesce(Enrichment.lang, literal_column("'und'"))
+    brand = func.coalesce(Mention.brand, literal_column("''"))
+    keys = (day, Source.name, lang, Enrichment.sentiment, brand)
+    originals = (
+        select()
+        .select_from(Mention)
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.duplicate_of.is_(None))
+    )
+    daily = session.execute(
+        originals.add_columns(
+            *keys,
+            func.count(),
+            func.coalesce(func.sum(Mention.rating), 0),
+            func.count(Mention.rating),
+        ).group_by(*keys)
+    ).all()
+    topics = session.execute(
+        originals.add_columns(*keys, Enrichment.topic_id, func.count())
+        .where(Enrichment.topic_id >= 0)
+        .group_by(*keys, Enrichment.topic_id)
+    ).all()
+    names = ("day", "source", "lang", "sentiment", "brand")
+    _replace_rows(
+        session,
+        DailyAggregate,
+        [
+            dict(zip(names, (_as_datetime(d), *rest), strict=True))
+            | {"mentions": n, "rating_sum": int(rating_sum), "rating_count": rating_count}
+            for d, *rest, n, rating_sum, rating_count in daily
+        ],
+    )
+    _replace_rows(
+        session,
+        TopicAggregate,
+        [
+            dict(zip(names, (_as_datetime(d), *rest), strict=True))
+            | {"topic_id": topic_id, "mentions": n}
+            for d, *rest, topic_id, n in topics
+        ],
+    )
+    return len(daily), len(topics)
+
+
+def _replace_rows(session, model, rows: list[dict]) -> None:
+    session.execute(delete(model))
+    for start in range(0, len(rows), AGGREGATE_CHUNK):
+        session.execute(insert(model), rows[start : start + AGGREGATE_CHUNK])
 
 
 def _as_datetime(value):
     from datetime import UTC, date, datetime
 
     if isinstance(value, str):
-        value = date.fromisoformat(value)
+        value = date.fromisoformat(value[:10])
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 

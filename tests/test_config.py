@@ -33,7 +33,7 @@ def test_not_yaml_is_reported_with_the_file(tmp_path):
     ("raw", "message"),
     [
         ({"brnds": []}, "brnds: unknown key"),
-        ({"sources": [{"name": "x", "type": "ftp", "path": "a"}]}, "sources.0.type"),
+        ({"sources": [{"name": "x", "type": "ftp", "path": "a"}]}, "sources.0: unknown source type"),
         ({"sources": [{"type": "file", "path": "a"}]}, "sources.0.name: Field required"),
         ({"thresholds": {"systemic": {"min_authors": 0}}}, "thresholds.systemic.min_authors"),
         ({"thresholds": {"ticket_link_similarity": 2}}, "thresholds.ticket_link_similarity"),
@@ -63,3 +63,53 @@ def test_secrets_are_refused_in_the_file_and_read_from_the_environment(monkeypat
 def test_plain_local_webhook_may_be_written_in_the_file():
     config = parse_config({"alerts": {"channels": [{"name": "h", "url": "json://127.0.0.1:9/x"}]}})
     assert config.alerts.channels[0].resolve_url() == "json://127.0.0.1:9/x"
+
+
+CONNECTOR_CONFIG = """
+brands:
+  - {name: Finora, keywords: [finora]}
+sources:
+  - {name: news-de, type: rss, url: "https://news.google.com/rss/search?q=finora", keywords: [Finora]}
+  - {name: appstore-de, type: appstore, app_id: "1234567", country: de}
+  - {name: play, type: googleplay, app_id: com.finora.app, lang: de, country: de}
+  - {name: reddit, type: reddit, subreddits: [finora], stale_after_hours: 6}
+  - {name: exports, path: data/}
+ticket_sources:
+  - {name: zendesk, type: zendesk, subdomain: finora}
+inbox: {path: inbox/}
+"""
+
+
+def test_every_source_type_has_its_own_settings(tmp_path):
+    config = load_config(write(tmp_path, CONNECTOR_CONFIG))
+    kinds = {source.name: source.type for source in config.sources}
+    assert kinds == {
+        "news-de": "rss",
+        "appstore-de": "appstore",
+        "play": "googleplay",
+        "reddit": "reddit",
+        "exports": "file",  # ``type`` may be left out for files
+    }
+    reddit = next(s for s in config.sources if s.type == "reddit")
+    assert reddit.subreddits == ["finora"] and reddit.stale_after_hours == 6
+    assert config.ticket_sources[0].subdomain == "finora"
+    assert config.resolve(config.inbox.path) == tmp_path / "inbox"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"name": "x", "type": "twitter"}, "sources.0: unknown source type; use one of: file, rss"),
+        ({"name": "x", "type": "rss", "url": "file:///etc/passwd"}, "sources.0.url"),
+        ({"name": "x", "type": "appstore", "app_id": "id123"}, "sources.0.app_id"),
+        ({"name": "x", "type": "reddit", "client_secret": "s"}, "client_secret: unknown key"),
+    ],
+)
+def test_connector_source_errors_name_the_key(source, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"sources": [source]})
+
+
+def test_zendesk_needs_exactly_one_address():
+    with pytest.raises(ConfigError, match="either subdomain"):
+        parse_config({"ticket_sources": [{"name": "z", "type": "zendesk"}]})

@@ -63,3 +63,20 @@ def test_the_spike_is_detected_and_a_second_run_adds_nothing(demo_db, capsys):
     before = counts(demo_db)
     assert main(["--database", demo_db, "run", "--demo"]) == 0
     assert counts(demo_db) == before
+
+
+def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, capsys):
+    assert main(["--database", demo_db, "alerts", "--json"]) == 0
+    stored_before = capsys.readouterr().out
+    args = ["--database", demo_db, "backtest", "--from", "2026-10-01", "--to", "2026-10-31"]
+    assert main([*args, "--json"]) == 0
+    replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    opened = [a for a in replayed if a["scope"] == "all" and a["action"] == "open"]
+    assert opened and opened[0]["window_start"].startswith(TRUTH["spike"]["from"])
+    assert any(a["action"] == "resolve" and a["scope"] == "all" for a in replayed)
+    # A window before the spike replays nothing for it, and the stored alerts are untouched.
+    assert main([*args[:4], "2026-10-01", "--to", "2026-10-10", "--json"]) == 0
+    early = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert not [a for a in early if a["scope"] == "all"]
+    assert main(["--database", demo_db, "alerts", "--json"]) == 0
+    assert capsys.readouterr().out == stored_before

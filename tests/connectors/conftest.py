@@ -52,7 +52,7 @@ class LocalServer:
         self.routes: dict[str, list[Reply]] = defaultdict(list)
         self.requests: list[SeenRequest] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
