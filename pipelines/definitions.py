@@ -4,6 +4,8 @@
 through workspace.yaml.
 """
 
+import os
+
 import dagster as dg
 
 from pipelines import alerts, enrich, ingest, intelligence, topics
@@ -21,12 +23,30 @@ everything_job = dg.define_asset_job(
     description="Ingest, enrich, topics, issues and alerts: the whole graph once.",
 )
 
+tickets_job = dg.define_asset_job(
+    "cxradar_tickets",
+    selection=dg.AssetSelection.assets(ingest.support_tickets, enrich.ticket_embeddings),
+    description="Support tickets and their embeddings, more often than the social sources.",
+)
+
+# Cron expressions can be changed per deployment without touching code.
+HOURLY_CRON_ENV, TICKETS_CRON_ENV = "CXRADAR_HOURLY_CRON", "CXRADAR_TICKETS_CRON"
+
 hourly_schedule = dg.ScheduleDefinition(
     name="cxradar_hourly",
     job=everything_job,
-    cron_schedule="5 * * * *",
+    cron_schedule=os.environ.get(HOURLY_CRON_ENV, "5 * * * *"),
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="The whole graph every hour (turn it on in the Dagster UI or with the daemon).",
+    description="Every source and the whole graph every hour (turn it on in the Dagster UI "
+    "or with the daemon).",
+)
+
+tickets_schedule = dg.ScheduleDefinition(
+    name="cxradar_tickets",
+    job=tickets_job,
+    cron_schedule=os.environ.get(TICKETS_CRON_ENV, "*/15 * * * *"),
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Support tickets every 15 minutes; the hourly run links them to issues.",
 )
 
 
@@ -50,8 +70,8 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
         intelligence.defs,
         alerts.defs,
         dg.Definitions(
-            jobs=[everything_job],
-            schedules=[hourly_schedule],
+            jobs=[everything_job, tickets_job],
+            schedules=[hourly_schedule, tickets_schedule],
             resources={**default_resources(), **(resources or {})},
         ),
     )

@@ -311,14 +311,17 @@ def inbox(
         read, store = readers[kind]
         for file in files:
             try:
-                per_file[f"{kind}/{file.name}"] = ingest_file(
-                    db, name, file, read, store, context.log
-                )
-                _move_aside(file, root, "processed")
+                stats = ingest_file(db, name, file, read, store, context.log)
             except (OSError, ValueError) as exc:
+                stats = {"fetched": 0, "new": 0, "duplicates": 0, "errors": 1, "failure": str(exc)}
+            per_file[f"{kind}/{file.name}"] = stats
+            if stats and stats["fetched"] == 0 and stats["errors"]:
+                # Nothing usable (wrong columns, not CSV): kept apart for a person to look at.
                 failed.append(file.name)
-                context.log.error(f"inbox file {file.name} not stored: {exc}; moved to failed/")
+                context.log.error(f"inbox file {file.name}: nothing stored; moved to failed/")
                 _move_aside(file, root, "failed")
+            else:
+                _move_aside(file, root, "processed")
     stored = [s for s in per_file.values() if s]
     return dg.MaterializeResult(
         metadata={

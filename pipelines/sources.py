@@ -29,10 +29,19 @@ from cxradar.config import (
 RECORDED_ENV = "CXRADAR_RECORDED_SOURCES"
 
 
-class FeedsResource(dg.ConfigurableResource):
-    """RSS and Atom feeds over HTTP."""
+class HttpSourceResource(dg.ConfigurableResource):
+    """Settings shared by sources read over plain HTTP."""
 
     timeout_s: float = 20.0
+    retries: int = 4  # per request, on 429/5xx/timeouts, honouring Retry-After
+    backoff_s: float = 1.0
+
+    def http(self) -> HttpClient:
+        return HttpClient(timeout=self.timeout_s, max_retries=self.retries, backoff=self.backoff_s)
+
+
+class FeedsResource(HttpSourceResource):
+    """RSS and Atom feeds over HTTP."""
 
     def connector(self, source: FeedSource) -> Connector:
         from connectors.feeds import FeedConnector
@@ -42,7 +51,7 @@ class FeedsResource(dg.ConfigurableResource):
             source=source.name,
             keywords=source.keywords,
             brand=source.brand,
-            http=HttpClient(timeout=self.timeout_s),
+            http=self.http(),
         )
 
 
@@ -55,7 +64,7 @@ class RecordedFeedsResource(FeedsResource):
         return _renamed(recorded_feeds()[0], source.name)
 
 
-class AppStoreResource(dg.ConfigurableResource):
+class AppStoreResource(HttpSourceResource):
     """Apple's public customer-reviews feed (no credentials)."""
 
     base_url: str = "https://itunes.apple.com"
@@ -70,6 +79,7 @@ class AppStoreResource(dg.ConfigurableResource):
             brand=source.brand,
             max_pages=source.max_pages,
             base_url=self.base_url,
+            http=self.http(),
         )
 
 
@@ -109,6 +119,9 @@ class RedditResource(dg.ConfigurableResource):
     client_id: str = ""
     client_secret: str = ""
     user_agent: str = ""
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    retries: int = 3
 
     def connector(self, source: RedditSource, brands: list[Brand]) -> Connector:
         from connectors.reddit import RedditConnector
@@ -127,6 +140,9 @@ class RedditResource(dg.ConfigurableResource):
             source=source.name,
             limit=source.limit,
             include_comments=source.include_comments,
+            oauth_url=self.oauth_url,
+            reddit_url=self.reddit_url,
+            max_retries=self.retries,
         )
 
 
@@ -137,7 +153,7 @@ class RecordedRedditResource(RedditResource):
         return _renamed(recorded_reddit(), source.name)
 
 
-class ZendeskResource(dg.ConfigurableResource):
+class ZendeskResource(HttpSourceResource):
     """Zendesk's incremental ticket export with API-token authentication."""
 
     email: str = ""
@@ -158,6 +174,7 @@ class ZendeskResource(dg.ConfigurableResource):
             api_token=self.api_token,
             source=source.name,
             start_time=datetime.now(UTC) - timedelta(days=source.start_days_back),
+            http=self.http(),
         )
 
 

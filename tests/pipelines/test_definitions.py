@@ -10,6 +10,8 @@ from tests.conftest import REPO
 
 ASSETS = {
     "raw_mentions",
+    "reddit_mentions",
+    "inbox",
     "support_tickets",
     "normalised_mentions",
     "mention_enrichments",
@@ -26,8 +28,21 @@ def test_definitions_hold_the_whole_graph():
     assert keys >= ASSETS
     assert defs.resolve_job_def("cxradar_everything")
     assert defs.resolve_schedule_def("cxradar_hourly").cron_schedule == "5 * * * *"
+    assert defs.resolve_schedule_def("cxradar_tickets").cron_schedule == "*/15 * * * *"
+    assert defs.resolve_sensor_def("inbox_sensor")
+    assert defs.resolve_job_def("cxradar_inbox")
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert {"every_negative_mention_has_an_issue", "no_alert_storm"} <= checks
+    assert {"raw_mentions_fresh", "reddit_mentions_fresh", "support_tickets_fresh"} <= checks
+
+
+def test_reddit_runs_in_its_own_concurrency_pool_and_ingest_retries():
+    graph = defs.resolve_asset_graph()
+    reddit = graph.get(dg.AssetKey("reddit_mentions"))
+    assert reddit.pools == {"reddit"}
+    job = defs.resolve_job_def("cxradar_everything")
+    policy = job.graph.node_named("raw_mentions").definition.retry_policy
+    assert policy is not None and policy.max_retries == 3
 
 
 def test_dagster_validates_both_entry_points():

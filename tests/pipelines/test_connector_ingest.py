@@ -1,0 +1,156 @@
+"""Ingest assets against local HTTP servers speaking each API, on SQLite and PostgreSQL.
+
+The live resources are pointed at the servers through their configuration
+(the config's URLs, the resources' base URLs), not by patching cxradar code.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from connectors import reddit as reddit_module
+from connectors import zendesk as zendesk_module
+from cxradar.db import session_scope
+from cxradar.schema import IngestError, Mention, Source, Ticket
+from pipelines.ingest import raw_mentions, reddit_mentions, support_tickets
+from pipelines.resources import ConfigResource, DatabaseResource
+from pipelines.sources import RedditResource, ZendeskResource, source_resources
+from tests.connectors.conftest import LocalServer, Reply
+
+REDDIT = reddit_module.RECORDED_FOLDER
+ZENDESK = zendesk_module.RECORDED_FOLDER
+SECRET = "reddit-secret-do-not-print"
+
+
+@pytest.fixture
+def server():
+    local = LocalServer().start()
+    yield local
+    local.stop()
+
+
+def serve_reddit(server: LocalServer, token_status: int = 200) -> None:
+    token = (REDDIT / "access_token.json").read_bytes()
+    json_type = {"Content-Type": "application/json"}
+    server.route("/api/v1/access_token", Reply(token_status, token, json_type))
+    for listing in ("new", "comments"):  # PRAW asks for /r/nordpay/comments/ (a slash)
+        body = (REDDIT / f"nordpay_{listing}.json").read_bytes()
+        server.route(f"/r/nordpay/{listing}", Reply(200, body, json_type))
+        server.route(f"/r/nordpay/{listing}/", Reply(200, body, json_type))
+
+
+def serve_zendesk(server: LocalServer, status: int = 200) -> None:
+    page = (ZENDESK / "tickets_page_2.json").read_bytes()  # end_of_stream: true
+    server.route(
+        zendesk_module.EXPORT_PATH, Reply(status, page, {"Content-Type": "application/json"})
+    )
+
+
+def write_config(tmp_path, server: LocalServer) -> str:
+    config = {
+        "brands": [{"name": "Nordpay", "keywords": ["nordpay"]}],
+        "sources": [
+            {"name": "reddit", "type": "reddit", "subreddits": ["nordpay"], "search_brands": False}
+        ],
+        "ticket_sources": [{"name": "zendesk", "type": "zendesk", "base_url": server.url}],
+    }
+    path = tmp_path / "cxradar.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return str(path)
+
+
+def ingest(db_url: str, config_path: str, server: LocalServer) -> dg.ExecuteInProcessResult:
+    resources = {
+        **source_resources(recorded=False),
+        "db": DatabaseResource(url=db_url),
+        "cx_config": ConfigResource(path=config_path),
+        "reddit": RedditResource(
+            client_id="cxradar-test",
+            client_secret=SECRET,
+            user_agent="cxradar-tests",
+            oauth_url=server.url,
+            reddit_url=server.url,
+            retries=0,
+        ),
+        "zendesk": ZendeskResource(email="cx@example.com", api_token=SECRET, retries=0),
+    }
+    return dg.materialize(
+        [raw_mentions, reddit_mentions, support_tickets],
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def metadata(result, asset) -> dict:
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == asset.key]
+    return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+def stored(db_url: str) -> tuple[int, int]:
+    with session_scope(db_url) as session:
+        return (
+            session.scalar(select(func.count(Mention.id))),
+            session.scalar(select(func.count(Ticket.id))),
+        )
+
+
+def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path, server):
+    serve_reddit(server)
+    serve_zendesk(server)
+    config_path = write_config(tmp_path, server)
+
+    first = ingest(db_url, config_path, server)
+    assert first.success
+    mentions, tickets = stored(db_url)
+    assert mentions >= 8 and tickets >= 4
+    assert metadata(first, reddit_mentions)["new"] == mentions
+    assert metadata(first, support_tickets)["per_source"]["zendesk"]["new"] == tickets
+    with session_scope(db_url) as session:
+        kinds = dict(session.execute(select(Source.name, Source.connector)).all())
+        urls = session.scalars(select(Mention.url)).all()
+    assert kinds == {"reddit": "reddit", "zendesk": "zendesk"}
+    assert all(url.startswith("https://www.reddit.com/r/") for url in urls)
+
+    second = ingest(db_url, config_path, server)
+    assert second.success and stored(db_url) == (mentions, tickets)
+    assert metadata(second, reddit_mentions)["new"] == 0
+    assert metadata(second, support_tickets)["new"] == 0
+    # The stored cursor was sent back: Zendesk was asked to continue, not to start over.
+    assert "cursor" in server.hits(zendesk_module.EXPORT_PATH)[-1].query
+
+
+def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path, server):
+    serve_reddit(server, token_status=401)  # wrong Reddit credentials
+    serve_zendesk(server)
+    config_path = write_config(tmp_path, server)
+
+    result = ingest(db_url, config_path, server)
+    assert result.success  # one broken source never fails the others
+    reddit = metadata(result, reddit_mentions)
+    assert reddit["failed_sources"] == "reddit"
+    assert "REDDIT_CLIENT_SECRET" in reddit["per_source"]["reddit"]["failure"]
+    assert SECRET not in str(reddit)
+    assert stored(db_url)[1] >= 4  # Zendesk's tickets are in
+
+    serve_zendesk(server, status=500)  # Zendesk down now: the stored tickets stay
+    before = stored(db_url)
+    again = ingest(db_url, config_path, server)
+    assert metadata(again, support_tickets)["failed_sources"] == "zendesk"
+    assert stored(db_url) == before
+
+
+def test_a_bad_item_is_recorded_and_its_neighbours_stored(db_url, tmp_path, server):
+    serve_reddit(server)
+    page = yaml.safe_load((ZENDESK / "tickets_page_2.json").read_text(encoding="utf-8"))
+    page["tickets"][0]["created_at"] = "not a date"
+    server.route(zendesk_module.EXPORT_PATH, Reply(200, page))
+    result = ingest(db_url, write_config(tmp_path, server), server)
+    assert result.success
+    with session_scope(db_url) as session:
+        errors = session.scalars(select(IngestError.source_name)).all()
+    assert errors == ["zendesk"]
+    assert stored(db_url)[1] >= 3
