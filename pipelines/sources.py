@@ -93,6 +93,8 @@ class RecordedAppStoreResource(AppStoreResource):
 class GooglePlayResource(dg.ConfigurableResource):
     """Google Play reviews through google-play-scraper (no credentials)."""
 
+    base_url: str = "https://play.google.com"
+
     def connector(self, source: GooglePlaySource) -> Connector:
         from connectors.googleplay import GooglePlayConnector
 
@@ -103,6 +105,7 @@ class GooglePlayResource(dg.ConfigurableResource):
             source=source.name,
             brand=source.brand,
             max_reviews=source.max_reviews,
+            base_url=self.base_url,
         )
 
 
