@@ -11,13 +11,21 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from connectors import appstore as appstore_module
+from connectors import feeds as feeds_module
 from connectors import reddit as reddit_module
 from connectors import zendesk as zendesk_module
 from cxradar.db import session_scope
 from cxradar.schema import IngestError, Mention, Source, Ticket
 from pipelines.ingest import raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import ConfigResource, DatabaseResource
-from pipelines.sources import RedditResource, ZendeskResource, source_resources
+from pipelines.sources import (
+    AppStoreResource,
+    FeedsResource,
+    RedditResource,
+    ZendeskResource,
+    source_resources,
+)
 from tests.connectors.conftest import LocalServer, Reply
 
 REDDIT = reddit_module.RECORDED_FOLDER
@@ -49,11 +57,31 @@ def serve_zendesk(server: LocalServer, status: int = 200) -> None:
     )
 
 
+def serve_feed_and_appstore(server: LocalServer) -> None:
+    rss = (feeds_module.RECORDED_FOLDER / "news_de.xml").read_bytes()
+    server.route(
+        "/news.xml",
+        Reply(200, rss, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}),
+    )
+    store = appstore_module.RECORDED_FOLDER
+    base = "/de/rss/customerreviews/page={}/id=1555000000/sortby=mostrecent/json"
+    for page, file in ((1, "page1.json"), (2, "page2.json"), (3, "end.json")):
+        body = (store / file).read_bytes()
+        server.route(base.format(page), Reply(200, body, {"Content-Type": "text/javascript"}))
+
+
 def write_config(tmp_path, server: LocalServer) -> str:
     config = {
         "brands": [{"name": "Nordpay", "keywords": ["nordpay"]}],
         "sources": [
-            {"name": "reddit", "type": "reddit", "subreddits": ["nordpay"], "search_brands": False}
+            {"name": "reddit", "type": "reddit", "subreddits": ["nordpay"], "search_brands": False},
+            {
+                "name": "news",
+                "type": "rss",
+                "url": f"{server.url}/news.xml",
+                "keywords": ["Nordpay"],
+            },
+            {"name": "appstore-de", "type": "appstore", "app_id": "1555000000", "country": "de"},
         ],
         "ticket_sources": [{"name": "zendesk", "type": "zendesk", "base_url": server.url}],
     }
@@ -76,6 +104,8 @@ def ingest(db_url: str, config_path: str, server: LocalServer) -> dg.ExecuteInPr
             retries=0,
         ),
         "zendesk": ZendeskResource(email="cx@example.com", api_token=SECRET, retries=0),
+        "feeds": FeedsResource(retries=0),
+        "appstore": AppStoreResource(base_url=server.url, retries=0),
     }
     return dg.materialize(
         [raw_mentions, reddit_mentions, support_tickets],
@@ -101,23 +131,36 @@ def stored(db_url: str) -> tuple[int, int]:
 def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path, server):
     serve_reddit(server)
     serve_zendesk(server)
+    serve_feed_and_appstore(server)
     config_path = write_config(tmp_path, server)
 
     first = ingest(db_url, config_path, server)
     assert first.success
     mentions, tickets = stored(db_url)
     assert mentions >= 8 and tickets >= 4
-    assert metadata(first, reddit_mentions)["new"] == mentions
+    per_source = metadata(first, raw_mentions)["per_source"]
+    assert per_source["news"]["new"] >= 4 and per_source["appstore-de"]["new"] >= 6
+    assert (
+        metadata(first, reddit_mentions)["new"] + metadata(first, raw_mentions)["new"] == mentions
+    )
     assert metadata(first, support_tickets)["per_source"]["zendesk"]["new"] == tickets
     with session_scope(db_url) as session:
         kinds = dict(session.execute(select(Source.name, Source.connector)).all())
         urls = session.scalars(select(Mention.url)).all()
-    assert kinds == {"reddit": "reddit", "zendesk": "zendesk"}
-    assert all(url.startswith("https://www.reddit.com/r/") for url in urls)
+    assert kinds == {
+        "reddit": "reddit",
+        "zendesk": "zendesk",
+        "news": "rss",
+        "appstore-de": "appstore",
+    }
+    assert sum(url.startswith("https://www.reddit.com/r/") for url in urls) >= 5
 
     second = ingest(db_url, config_path, server)
     assert second.success and stored(db_url) == (mentions, tickets)
     assert metadata(second, reddit_mentions)["new"] == 0
+    assert metadata(second, raw_mentions)["new"] == 0
+    # The feed was asked conditionally the second time.
+    assert server.hits("/news.xml")[-1].headers.get("If-None-Match") == '"v1"'
     assert metadata(second, support_tickets)["new"] == 0
     # The stored cursor was sent back: Zendesk was asked to continue, not to start over.
     assert "cursor" in server.hits(zendesk_module.EXPORT_PATH)[-1].query
@@ -126,6 +169,10 @@ def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path
 def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path, server):
     serve_reddit(server, token_status=401)  # wrong Reddit credentials
     serve_zendesk(server)
+    serve_feed_and_appstore(server)
+    server.route(
+        "/news.xml", Reply(200, "<html>a login page</html>", {"Content-Type": "text/html"})
+    )
     config_path = write_config(tmp_path, server)
 
     result = ingest(db_url, config_path, server)
@@ -135,6 +182,9 @@ def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path
     assert "REDDIT_CLIENT_SECRET" in reddit["per_source"]["reddit"]["failure"]
     assert SECRET not in str(reddit)
     assert stored(db_url)[1] >= 4  # Zendesk's tickets are in
+    mentions = metadata(result, raw_mentions)
+    assert mentions["failed_sources"] == "news"  # a login page instead of a feed
+    assert mentions["per_source"]["appstore-de"]["new"] >= 6
 
     serve_zendesk(server, status=500)  # Zendesk down now: the stored tickets stay
     before = stored(db_url)
@@ -145,6 +195,7 @@ def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path
 
 def test_a_bad_item_is_recorded_and_its_neighbours_stored(db_url, tmp_path, server):
     serve_reddit(server)
+    serve_feed_and_appstore(server)
     page = yaml.safe_load((ZENDESK / "tickets_page_2.json").read_text(encoding="utf-8"))
     page["tickets"][0]["created_at"] = "not a date"
     server.route(zendesk_module.EXPORT_PATH, Reply(200, page))
