@@ -205,3 +205,37 @@ def test_a_bad_item_is_recorded_and_its_neighbours_stored(db_url, tmp_path, serv
         errors = session.scalars(select(IngestError.source_name)).all()
     assert errors == ["zendesk"]
     assert stored(db_url)[1] >= 3
+
+
+def test_recorded_sources_run_the_real_mapping_offline(sqlite_url, tmp_path):
+    config = {
+        "brands": [{"name": "Nordpay", "keywords": ["nordpay"]}],
+        "sources": [
+            {"name": "news", "type": "rss", "url": "https://news.example/rss"},
+            {"name": "ios", "type": "appstore", "app_id": "1"},
+            {"name": "play", "type": "googleplay", "app_id": "com.nordpay"},
+            {"name": "reddit", "type": "reddit", "subreddits": ["nordpay"]},
+        ],
+        "ticket_sources": [{"name": "zendesk", "type": "zendesk", "subdomain": "nordpay"}],
+    }
+    path = tmp_path / "cxradar.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = dg.materialize(
+        [raw_mentions, reddit_mentions, support_tickets],
+        resources={
+            **source_resources(recorded=True),
+            "db": DatabaseResource(url=sqlite_url),
+            "cx_config": ConfigResource(path=str(path)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    with session_scope(sqlite_url) as session:
+        per_source = dict(
+            session.execute(
+                select(Source.name, func.count(Mention.id)).join(Mention).group_by(Source.name)
+            ).all()
+        )
+    assert set(per_source) == {"news", "ios", "play", "reddit"}
+    assert all(count >= 4 for count in per_source.values())
+    assert stored(sqlite_url)[1] >= 5
