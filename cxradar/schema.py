@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +75,11 @@ class Mention(Base):
         Index("ix_mentions_created_at", "created_at"),
         Index("ix_mentions_content_hash", "content_hash"),
         Index("ix_mentions_normalised_at", "normalised_at"),
+        # The dashboard: a period's originals, counted by source and brand from the index
+        # alone; each source's newest item and last ingest without reading every row.
+        Index("ix_mentions_period", "created_at", "duplicate_of", "source_id", "brand"),
+        Index("ix_mentions_source_created_at", "source_id", "created_at"),
+        Index("ix_mentions_source_ingested_at", "source_id", "ingested_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -150,6 +157,23 @@ class Enrichment(Base):
     issue_id: Mapped[int | None] = mapped_column(Integer)
     model_version: Mapped[str] = mapped_column(String(100))
     enriched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def sentiment_margin(table=None):
+    """How far the top sentiment probability leads the runner-up (0 = a coin toss).
+
+    top - second = 2 * top + lowest - sum, written without constants so that a query's
+    expression matches the index on it (a bound 2 would not).
+    """
+    table = Enrichment.__table__ if table is None else table
+    a, b, c = table.c.prob_negative, table.c.prob_neutral, table.c.prob_positive
+    top = case((and_(a >= b, a >= c), a), (b >= c, b), else_=c)
+    lowest = case((and_(a <= b, a <= c), a), (b <= c, b), else_=c)
+    return top + top + lowest - a - b - c
+
+
+# The review queue walks this index from the least certain prediction upwards.
+Index("ix_enrichments_margin", sentiment_margin(), Enrichment.__table__.c.mention_id)
 
 
 class Topic(Base):
@@ -253,11 +277,16 @@ class IngestError(Base):
 
 
 class DailyAggregate(Base):
-    """Pre-aggregated daily counts per source, language and sentiment, for fast dashboards."""
+    """Pre-aggregated daily counts per source, language, brand and sentiment, for dashboards.
+
+    ``brand`` is "" for mentions of no configured brand (NULL would defeat the unique key).
+    """
 
     __tablename__ = "daily_aggregates"
     __table_args__ = (
-        UniqueConstraint("day", "source", "lang", "sentiment", name="uq_daily_aggregates"),
+        UniqueConstraint(
+            "day", "source", "lang", "sentiment", "brand", name="uq_daily_aggregates"
+        ),
         Index("ix_daily_aggregates_day", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,6 +297,45 @@ class DailyAggregate(Base):
     mentions: Mapped[int] = mapped_column(Integer)
     rating_sum: Mapped[int] = mapped_column(Integer, default=0)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    brand: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class TopicAggregate(Base):
+    """Daily counts per topic (and source, language, brand, sentiment) for the topics page."""
+
+    __tablename__ = "topic_aggregates"
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "topic_id", "source", "lang", "brand", "sentiment", name="uq_topic_aggregates"
+        ),
+        Index("ix_topic_aggregates_day", "day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime)
+    topic_id: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(8))
+    brand: Mapped[str] = mapped_column(String(200), default="")
+    sentiment: Mapped[str] = mapped_column(String(10))
+    mentions: Mapped[int] = mapped_column(Integer)
+
+
+class SentimentCorrection(Base):
+    """A person's verdict on a mention's sentiment, from the dashboard's review queue.
+
+    ``label`` equal to ``predicted`` is a confirmation; both feed retraining
+    (``python -m models.train_sentiment --corrections-db``).
+    """
+
+    __tablename__ = "sentiment_corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("mentions.id", ondelete="CASCADE"), unique=True
+    )
+    label: Mapped[str] = mapped_column(String(10))  # negative | neutral | positive
+    predicted: Mapped[str | None] = mapped_column(String(10))  # the model's label back then
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewer: Mapped[str | None] = mapped_column(String(200))
 
 
 class PipelineState(Base):

@@ -25,7 +25,9 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGES = [
     ("overview.py", "page_overview", ":material/dashboard:"),
     ("issues.py", "page_issues", ":material/report:"),
+    ("topics.py", "page_topics", ":material/bubble_chart:"),
     ("mentions.py", "page_mentions", ":material/forum:"),
+    ("review.py", "page_review", ":material/rate_review:"),
     ("alerts.py", "page_alerts", ":material/notifications:"),
     ("sources.py", "page_sources", ":material/database:"),
 ]

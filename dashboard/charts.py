@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -129,3 +130,116 @@ def alerts_for(alerts: pd.DataFrame, sources: tuple[str, ...] = ()) -> pd.DataFr
         return alerts[~alerts["scope"].str.startswith("issue:")] if not alerts.empty else alerts
     wanted = {"all"} | {f"source:{source}" for source in sources}
     return alerts[alerts["scope"].isin(wanted)]
+
+
+# --- topics -------------------------------------------------------------------------------------
+
+NEGATIVE_SCALE = [[0.0, SENTIMENT_COLOURS["positive"]], [0.5, "#fdd835"], [1.0, SPIKE_COLOUR]]
+TOPIC_LINES = 8
+
+
+def centroid_matrix(centroids: list[bytes]) -> np.ndarray:
+    """Stored float32 centroids (bytes) as one matrix, a row per topic."""
+    if not centroids:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([np.frombuffer(blob, dtype=np.float32) for blob in centroids])
+
+
+def project_2d(vectors: np.ndarray) -> np.ndarray:
+    """PCA to two dimensions (n x 2); signs fixed so the same topics give the same map."""
+    count = len(vectors)
+    positions = np.zeros((count, 2))
+    if count < 2:
+        return positions
+    centred = vectors - vectors.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    components = components[:2]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    projected = centred @ (components * signs[:, None]).T
+    positions[:, : projected.shape[1]] = projected
+    return positions
+
+
+def topic_map(topics: pd.DataFrame, positions: np.ndarray, words: dict | None = None):
+    """Topics as bubbles: place from `positions`, size = mentions, colour = negative share.
+
+    `topics` has columns id, label, mentions, negative_share (a row per position);
+    topics without mentions are left out (their place stays reserved). Each point
+    carries its topic id as customdata, for click-to-select.
+    """
+    words = {"mentions": "mentions", "negative": "negative", **(words or {})}
+    placed = topics.assign(x=positions[:, 0], y=positions[:, 1]) if len(topics) else topics
+    shown = placed[placed["mentions"] > 0]
+    share = [0.0 if pd.isna(value) else float(value) for value in shown["negative_share"]]
+    labels = [html.escape(str(label)) for label in shown["label"]]  # plotly parses tags
+    mentions, negative = html.escape(words["mentions"]), html.escape(words["negative"])
+    figure = go.Figure(
+        go.Scatter(
+            x=list(shown["x"]) if len(shown) else [],
+            y=list(shown["y"]) if len(shown) else [],
+            mode="markers+text",
+            text=labels,
+            textposition="top center",
+            customdata=[[int(topic_id)] for topic_id in shown["id"]],
+            marker=_bubbles(list(shown["mentions"]), share, negative),
+            hovertext=[
+                f"{label}<br>{mentions}: {n:,}<br>{negative}: {value:.0%}"
+                for label, n, value in zip(labels, shown["mentions"], share, strict=True)
+            ],
+            hoverinfo="text",
+        )
+    )
+    figure.update_layout(
+        height=460,
+        margin=_MARGIN,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        showlegend=False,
+        clickmode="event+select",
+    )
+    return figure
+
+
+def _bubbles(mentions: list[int], negative_share: list[float], colour_title: str) -> dict:
+    """Marker style: area grows with mentions, colour runs green (0 %) to red (100 % negative)."""
+    largest = max([1, *mentions])
+    return {
+        "size": [12 + 48 * (n / largest) ** 0.5 for n in mentions],
+        "color": negative_share,
+        "cmin": 0.0,
+        "cmax": 1.0,
+        "colorscale": NEGATIVE_SCALE,
+        "showscale": True,
+        "colorbar": {"title": {"text": colour_title}, "tickformat": ".0%"},
+        "line": {"width": 1, "color": "#ffffff"},
+        "opacity": 0.85,
+    }
+
+
+def topic_trends(
+    daily: pd.DataFrame, labels: dict[int, str], top: int = TOPIC_LINES
+) -> go.Figure:
+    """Daily mentions of the `top` largest topics, a line each.
+
+    `daily` has columns day, topic_id, sentiment, mentions (sentiments are summed).
+    """
+    figure = go.Figure()
+    if len(daily):
+        per_day = daily.groupby(["topic_id", "day"], as_index=False)["mentions"].sum()
+        totals = per_day.groupby("topic_id")["mentions"].sum().sort_values(ascending=False)
+        for topic_id in totals.index[:top]:
+            part = per_day[per_day["topic_id"] == topic_id].sort_values("day")
+            figure.add_scatter(
+                x=list(part["day"]),
+                y=list(part["mentions"]),
+                mode="lines",
+                name=html.escape(labels.get(int(topic_id), str(topic_id))),
+            )
+    figure.update_layout(
+        height=340,
+        margin=_MARGIN,
+        legend={"orientation": "h", "y": -0.15},
+        xaxis={"type": "date"},
+        yaxis={"rangemode": "tozero"},
+    )
+    return figure

@@ -126,6 +126,49 @@ TEXTS: dict[str, dict[str, str]] = {
         "ingest_errors": "Recent ingest errors",
         "no_ingest_errors": "No rejected rows or failed fetches.",
         "error_source": "Source",
+        "page_topics": "Topics",
+        "page_review": "Review queue",
+        "topics_title": "Topics",
+        "topic_map": "Topic map",
+        "topic_map_help": (
+            "Each bubble is a topic; bubbles close together are about similar things. "
+            "Size: mentions in the selection. Colour: share of negative mentions. "
+            "Click a bubble to see its mentions."
+        ),
+        "topic_keywords": "Topics and their keywords",
+        "topics_over_time": "Largest topics over time",
+        "choose_topic": "Topic",
+        "topic_sentiment": "Sentiment over time",
+        "topic_top_mentions": "Top mentions (widest reach first)",
+        "no_topics": (
+            "No topics yet. They are found once enough mentions are enriched: "
+            "run `cxradar run` again after loading more data."
+        ),
+        "no_topic_matches": "No mentions of any topic match these filters.",
+        "no_topic_mentions": "No mentions of this topic match these filters.",
+        "col_topic": "Topic",
+        "col_keywords": "Keywords",
+        "col_negative_share": "Negative share",
+        "review_title": "Review queue",
+        "review_intro": (
+            "The predictions the sentiment model was least sure of, least sure first. "
+            "Confirm or correct each one: verdicts are kept and used the next time the "
+            "model is trained (`python -m models.train_sentiment --corrections-db`)."
+        ),
+        "reviewer": "Your name (optional)",
+        "review_batch": "Show",
+        "review_empty": "Nothing left to review in this selection.",
+        "model_says": "Model: {label} · {probabilities} · lead {margin}",
+        "your_label": "Sentiment",
+        "save_label": "Save",
+        "saved": "Saved #{id} as {label}.",
+        "reviewed_title": "Reviewed",
+        "reviewed_counts": "{reviewed} reviewed, {corrected} of them corrected",
+        "no_reviewed": "Nothing reviewed yet.",
+        "col_predicted": "Model said",
+        "col_verdict": "Verdict",
+        "col_reviewer": "Reviewer",
+        "col_reviewed_at": "Reviewed",
     },
     "de": {
         "ui_language": "Sprache",
@@ -247,6 +290,50 @@ TEXTS: dict[str, dict[str, str]] = {
         "ingest_errors": "Letzte Importfehler",
         "no_ingest_errors": "Keine abgelehnten Zeilen oder fehlgeschlagenen Abrufe.",
         "error_source": "Quelle",
+        "page_topics": "Themen",
+        "page_review": "Zur Prüfung",
+        "topics_title": "Themen",
+        "topic_map": "Themenkarte",
+        "topic_map_help": (
+            "Jede Blase ist ein Thema; nahe Blasen handeln von Ähnlichem. "
+            "Größe: Erwähnungen in der Auswahl. Farbe: Anteil negativer Erwähnungen. "
+            "Ein Klick auf eine Blase zeigt ihre Erwähnungen."
+        ),
+        "topic_keywords": "Themen und ihre Schlagwörter",
+        "topics_over_time": "Größte Themen im Zeitverlauf",
+        "choose_topic": "Thema",
+        "topic_sentiment": "Stimmung im Zeitverlauf",
+        "topic_top_mentions": "Wichtigste Erwähnungen (größte Reichweite zuerst)",
+        "no_topics": (
+            "Noch keine Themen. Sie entstehen, sobald genug Erwähnungen angereichert sind: "
+            "nach dem Laden weiterer Daten `cxradar run` erneut ausführen."
+        ),
+        "no_topic_matches": "Keine Erwähnungen eines Themas passen zu diesen Filtern.",
+        "no_topic_mentions": "Keine Erwähnungen dieses Themas passen zu diesen Filtern.",
+        "col_topic": "Thema",
+        "col_keywords": "Schlagwörter",
+        "col_negative_share": "Anteil negativ",
+        "review_title": "Zur Prüfung",
+        "review_intro": (
+            "Die Vorhersagen, bei denen das Stimmungsmodell am unsichersten war, die "
+            "unsichersten zuerst. Bitte jede bestätigen oder korrigieren: die Urteile werden "
+            "gespeichert und beim nächsten Training genutzt "
+            "(`python -m models.train_sentiment --corrections-db`)."
+        ),
+        "reviewer": "Ihr Name (optional)",
+        "review_batch": "Anzeigen",
+        "review_empty": "In dieser Auswahl ist nichts mehr zu prüfen.",
+        "model_says": "Modell: {label} · {probabilities} · Vorsprung {margin}",
+        "your_label": "Stimmung",
+        "save_label": "Speichern",
+        "saved": "#{id} als {label} gespeichert.",
+        "reviewed_title": "Geprüft",
+        "reviewed_counts": "{reviewed} geprüft, davon {corrected} korrigiert",
+        "no_reviewed": "Noch nichts geprüft.",
+        "col_predicted": "Modell sagte",
+        "col_verdict": "Urteil",
+        "col_reviewer": "Prüfer",
+        "col_reviewed_at": "Geprüft am",
     },
 }
 

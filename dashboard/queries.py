@@ -15,8 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, case, func, inspect, literal_column, or_, select
+from sqlalchemy import Engine, case, exists, func, insert, inspect, literal_column, or_, select
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from cxradar.db import get_engine
 from cxradar.reports import ISSUE_FIELDS
@@ -29,8 +31,12 @@ from cxradar.schema import (
     Issue,
     IssueLink,
     Mention,
+    SentimentCorrection,
     Source,
     Ticket,
+    Topic,
+    TopicAggregate,
+    sentiment_margin,
 )
 
 CACHE_SECONDS = 60
@@ -110,8 +116,13 @@ class MentionPage:
 # --- availability and defaults -----------------------------------------------------------------
 
 
+REQUIRED_TABLES = ("mentions", "daily_aggregates", "topic_aggregates", "sentiment_corrections")
+
+
 def is_migrated(engine: Engine) -> bool:
-    return inspect(engine).has_table("mentions") and inspect(engine).has_table("daily_aggregates")
+    """True when the schema is at the revision the dashboard needs."""
+    inspector = inspect(engine)
+    return all(inspector.has_table(name) for name in REQUIRED_TABLES)
 
 
 def has_data(engine: Engine) -> bool:
@@ -152,10 +163,10 @@ def filter_options(engine: Engine) -> dict[str, list[str]]:
             select(DailyAggregate.lang).distinct().order_by(DailyAggregate.lang)
         ).scalars()
         brands = connection.execute(
-            select(Mention.brand)
-            .where(Mention.brand.is_not(None))
+            select(DailyAggregate.brand)
+            .where(DailyAggregate.brand != "")
             .distinct()
-            .order_by(Mention.brand)
+            .order_by(DailyAggregate.brand)
         ).scalars()
         return {"sources": list(sources), "langs": list(langs), "brands": list(brands)}
 
@@ -168,55 +179,33 @@ def _mention_lang():
     return func.coalesce(Enrichment.lang, literal_column("'und'"))
 
 
-def _daily_counts(filters: Filters):
-    """Rows shaped like daily_aggregates, narrowed by the filters.
-
-    The pipeline keeps daily_aggregates without a brand column, so a brand filter
-    counts the raw mentions the same way the pipeline does (no duplicates).
-    """
+def _narrowed(query, table, filters: Filters):
+    """`query` on an aggregate `table` limited to the filters' period, sources, langs, brands."""
     start, end = filters.period.bounds()
-    if not filters.brands:
-        table = DailyAggregate
-        query = select(
-            table.day,
-            table.source,
-            table.lang,
-            table.sentiment,
-            table.mentions,
-            table.rating_sum,
-            table.rating_count,
-        ).where(table.day >= start, table.day < end)
-        if filters.sources:
-            query = query.where(table.source.in_(filters.sources))
-        if filters.langs:
-            query = query.where(table.lang.in_(filters.langs))
-        return query.subquery()
-    day, lang = func.date(Mention.created_at), _mention_lang()
-    query = (
-        select(
-            day.label("day"),
-            Source.name.label("source"),
-            lang.label("lang"),
-            Enrichment.sentiment.label("sentiment"),
-            func.count().label("mentions"),
-            func.coalesce(func.sum(Mention.rating), 0).label("rating_sum"),
-            func.count(Mention.rating).label("rating_count"),
-        )
-        .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .join(Source, Source.id == Mention.source_id)
-        .where(
-            Mention.duplicate_of.is_(None),
-            Mention.created_at >= start,
-            Mention.created_at < end,
-            Mention.brand.in_(filters.brands),
-        )
-        .group_by(day, Source.name, lang, Enrichment.sentiment)
+    query = query.where(table.day >= start, table.day < end)
+    for column, wanted in (
+        (table.source, filters.sources),
+        (table.lang, filters.langs),
+        (table.brand, filters.brands),
+    ):
+        if wanted:
+            query = query.where(column.in_(wanted))
+    return query
+
+
+def _daily_counts(filters: Filters):
+    """daily_aggregates rows narrowed by the filters (brand included: it is a column there)."""
+    table = DailyAggregate
+    query = select(
+        table.day,
+        table.source,
+        table.lang,
+        table.sentiment,
+        table.mentions,
+        table.rating_sum,
+        table.rating_count,
     )
-    if filters.sources:
-        query = query.where(Source.name.in_(filters.sources))
-    if filters.langs:
-        query = query.where(lang.in_(filters.langs))
-    return query.subquery()
+    return _narrowed(query, table, filters).subquery()
 
 
 def kpis(engine: Engine, filters: Filters) -> Kpis:
@@ -445,18 +434,26 @@ def search_mentions(
     return MentionPage(frame, int(total), page, page_size)
 
 
+def _not_indexed(column):
+    """SQLite's unary plus: the same value, but the planner will not use an index for it."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
 def _explorer_lang():
     return func.coalesce(Enrichment.lang, Mention.lang, literal_column("'und'"))
 
 
-def _mention_filter(filters: Filters, sentiments, issue_id, needle) -> tuple[list, bool]:
-    """WHERE conditions on mentions, and whether they need the enrichment (outer) joined."""
+def _mention_filter(
+    filters: Filters, sentiments, issue_id, needle, period_index: bool = True
+) -> tuple[list, bool]:
+    """WHERE conditions on mentions, and whether they need the enrichment (outer) joined.
+
+    `period_index=False` keeps SQLite from reading the period through its index (the
+    review queue must walk the margin index instead; SQLite cannot tell which is cheaper).
+    """
     start, end = filters.period.bounds()
-    conditions = [
-        Mention.duplicate_of.is_(None),
-        Mention.created_at >= start,
-        Mention.created_at < end,
-    ]
+    created = Mention.created_at if period_index else _not_indexed(Mention.created_at)
+    conditions = [Mention.duplicate_of.is_(None), created >= start, created < end]
     if filters.sources:
         named = select(Source.id).where(Source.name.in_(filters.sources))
         conditions.append(Mention.source_id.in_(named.scalar_subquery()))
@@ -576,13 +573,14 @@ def sources_overview(engine: Engine) -> pd.DataFrame:
             return {row[0]: row[1:] for row in connection.execute(query)}
 
     mentions = per_source(
-        select(
-            Mention.source_id,
-            func.count(),
-            func.max(Mention.created_at),
-            func.max(Mention.ingested_at),
-        ).group_by(Mention.source_id)
+        select(Mention.source_id, func.count()).group_by(Mention.source_id)  # from an index
     )
+    mentions = {
+        source_id: (count, *newest)
+        for (source_id, (count,)), newest in zip(
+            mentions.items(), _newest_per_source(engine, list(mentions)), strict=True
+        )
+    }
     tickets = per_source(
         select(
             Ticket.source_id,
@@ -622,6 +620,26 @@ def sources_overview(engine: Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
+def _newest_per_source(engine: Engine, source_ids: list[int]) -> list[tuple]:
+    """(newest created_at, newest ingested_at) per source, each one index look-up."""
+
+    def newest(column, source_id):
+        return select(func.max(column)).where(Mention.source_id == source_id).scalar_subquery()
+
+    with engine.connect() as connection:
+        return [
+            tuple(
+                connection.execute(
+                    select(
+                        newest(Mention.created_at, source_id),
+                        newest(Mention.ingested_at, source_id),
+                    )
+                ).one()
+            )
+            for source_id in source_ids
+        ]
+
+
 def ingest_errors(engine: Engine, source: str | None = None, limit: int = 100) -> pd.DataFrame:
     """The most recent rejected rows and failed fetches."""
     query = select(
@@ -632,6 +650,200 @@ def ingest_errors(engine: Engine, source: str | None = None, limit: int = 100) -
     with engine.connect() as connection:
         rows = connection.execute(query.limit(limit)).all()
     return pd.DataFrame(rows, columns=["created_at", "source", "location", "reason"])
+
+
+# --- topics -------------------------------------------------------------------------------------
+
+TOPIC_COLUMNS = ["id", "label", "keywords", "mentions", "negative", "negative_share", "centroid"]
+
+
+def topic_summary(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Every active topic with its mentions and negative count under the filters.
+
+    Topics without mentions in the filters are kept (with 0), so a map laid out from
+    all centroids stays where it is while filters change. `centroid` is float32 bytes.
+    """
+    negative = case((TopicAggregate.sentiment == "negative", TopicAggregate.mentions), else_=0)
+    counts = _narrowed(
+        select(
+            TopicAggregate.topic_id,
+            func.sum(TopicAggregate.mentions).label("mentions"),
+            func.sum(negative).label("negative"),
+        ),
+        TopicAggregate,
+        filters,
+    ).group_by(TopicAggregate.topic_id)
+    counts = counts.subquery()
+    query = (
+        select(
+            Topic.id,
+            Topic.label,
+            Topic.keywords,
+            func.coalesce(counts.c.mentions, 0),
+            func.coalesce(counts.c.negative, 0),
+            Topic.centroid,
+        )
+        .outerjoin(counts, counts.c.topic_id == Topic.id)
+        .where(Topic.active.is_(True))
+        .order_by(Topic.id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pd.DataFrame(
+        [
+            (topic_id, label, list(keywords or []), int(n), int(neg), neg / n if n else None, c)
+            for topic_id, label, keywords, n, neg, c in rows
+        ],
+        columns=TOPIC_COLUMNS,
+    )
+    return frame.sort_values(["mentions", "id"], ascending=[False, True], ignore_index=True)
+
+
+def topic_daily(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Columns day (date), topic_id, sentiment, mentions under the filters."""
+    table = TopicAggregate
+    query = _narrowed(
+        select(table.day, table.topic_id, table.sentiment, func.sum(table.mentions)),
+        table,
+        filters,
+    ).group_by(table.day, table.topic_id, table.sentiment)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(table.day, table.topic_id)).all()
+    frame = pd.DataFrame(rows, columns=["day", "topic_id", "sentiment", "mentions"])
+    frame["day"] = [_as_date(value) for value in frame["day"]]
+    frame["mentions"] = frame["mentions"].astype(int)
+    return frame
+
+
+def topic_mentions(engine: Engine, filters: Filters, topic_id: int, limit: int = 20):
+    """A topic's most far-reaching mentions under the filters (then the newest)."""
+    conditions, _ = _mention_filter(filters, (), None, None)
+    query = (
+        _mention_rows()
+        .where(*conditions, Enrichment.topic_id == topic_id)
+        .order_by(func.coalesce(Mention.reach, 0).desc(), Mention.created_at.desc(), Mention.id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=MENTION_COLUMNS)
+    frame["url"] = [safe_url(url) for url in frame["url"]]
+    return frame
+
+
+# --- review queue -------------------------------------------------------------------------------
+
+REVIEW_COLUMNS = [
+    "id",
+    "created_at",
+    "source",
+    "title",
+    "text",
+    "lang",
+    "predicted",
+    "prob_negative",
+    "prob_neutral",
+    "prob_positive",
+    "margin",
+    "url",
+]
+REVIEWED_COLUMNS = ["id", "corrected_at", "text", "predicted", "label", "reviewer"]
+
+
+def review_queue(engine: Engine, filters: Filters, limit: int = 20) -> pd.DataFrame:
+    """Unreviewed predictions the model was least sure of (smallest lead of its top label).
+
+    Walks ix_enrichments_margin from the smallest margin, so it stops after `limit`
+    matches instead of sorting every mention in the period.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    conditions, _ = _mention_filter(filters, (), None, None, period_index=not sqlite)
+    reviewed = exists().where(SentimentCorrection.mention_id == Enrichment.mention_id)
+    margin = sentiment_margin()
+    query = (
+        select(
+            Mention.id,
+            Mention.created_at,
+            Source.name,
+            Mention.title,
+            Mention.text,
+            _explorer_lang(),
+            Enrichment.sentiment,
+            Enrichment.prob_negative,
+            Enrichment.prob_neutral,
+            Enrichment.prob_positive,
+            margin,
+            Mention.url,
+        )
+        .select_from(Enrichment)
+        .join(Mention, Mention.id == Enrichment.mention_id)
+        .join(Source, Source.id == Mention.source_id)
+        .where(*conditions, ~reviewed)
+        .order_by(margin, Enrichment.mention_id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=REVIEW_COLUMNS)
+    frame["url"] = [safe_url(url) for url in frame["url"]]
+    return frame
+
+
+def reviewed_mentions(engine: Engine, limit: int = 50) -> pd.DataFrame:
+    """The latest verdicts from the review queue, newest first."""
+    query = (
+        select(
+            SentimentCorrection.mention_id,
+            SentimentCorrection.corrected_at,
+            Mention.text,
+            SentimentCorrection.predicted,
+            SentimentCorrection.label,
+            SentimentCorrection.reviewer,
+        )
+        .join(Mention, Mention.id == SentimentCorrection.mention_id)
+        .order_by(SentimentCorrection.corrected_at.desc(), SentimentCorrection.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=REVIEWED_COLUMNS)
+
+
+def review_counts(engine: Engine) -> dict[str, int]:
+    """How many predictions were reviewed, and how many of those a person changed."""
+    changed = case((SentimentCorrection.label != SentimentCorrection.predicted, 1), else_=0)
+    query = select(func.count(), func.coalesce(func.sum(changed), 0))
+    with engine.connect() as connection:
+        total, corrected = connection.execute(query.select_from(SentimentCorrection)).one()
+    return {"reviewed": int(total), "corrected": int(corrected)}
+
+
+def save_correction(engine: Engine, mention_id: int, label: str, reviewer: str | None = None):
+    """Store a person's label for a mention (again: the newer verdict wins)."""
+    if label not in SENTIMENTS:
+        raise ValueError(f"unknown sentiment label {label!r}")
+    with engine.begin() as connection:
+        predicted = connection.execute(
+            select(Enrichment.sentiment).where(Enrichment.mention_id == mention_id)
+        ).scalar_one_or_none()
+        values = {
+            "mention_id": mention_id,
+            "label": label,
+            "predicted": predicted,
+            "corrected_at": datetime.now(UTC),
+            "reviewer": (reviewer or "").strip()[:200] or None,
+        }
+        connection.execute(_upsert(connection.dialect.name, values))
+    clear_cache()
+
+
+def _upsert(dialect: str, values: dict):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        return insert(SentimentCorrection).values(**values)
+    statement = dialect_insert(SentimentCorrection).values(**values)
+    changes = {key: statement.excluded[key] for key in values if key != "mention_id"}
+    return statement.on_conflict_do_update(index_elements=["mention_id"], set_=changes)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -669,6 +881,12 @@ QUERIES = {
         issue_mentions,
         issue_tickets,
         search_mentions,
+        topic_summary,
+        topic_daily,
+        topic_mentions,
+        review_queue,
+        reviewed_mentions,
+        review_counts,
         alerts,
         sources_overview,
         ingest_errors,
@@ -684,3 +902,8 @@ def cached(name: str, url: str, *args, **kwargs):
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _cached_call(name: str, url: str, args: tuple, kwargs: dict):
     return QUERIES[name](get_engine(url), *args, **kwargs)
+
+
+def clear_cache() -> None:
+    """Forget every memoised answer (after the dashboard itself wrote something)."""
+    _cached_call.clear()

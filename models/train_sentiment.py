@@ -1,7 +1,7 @@
 """Train the default sentiment head on the frozen multilingual-e5 embeddings.
 
-    python -m models.train_sentiment [--corrections FILE] [--output PATH] [--no-germeval]
-                                     [--search]
+    python -m models.train_sentiment [--corrections FILE] [--corrections-db [URL]]
+                                     [--output PATH] [--no-germeval] [--search]
 
 Reproducible: fixed seeds, deterministic solvers. Reads ``../shared/data`` (or
 ``$CXRADAR_SHARED_DIR``) and exits with a message when it is missing. Embeddings
@@ -12,7 +12,9 @@ and GermEval-2017 dev (German customer feedback; ``--no-germeval`` leaves out it
 non-commercial licence). Validation (head choice, temperature) is our own 10 %
 hold-out of the pool plus SB10k dev. Test splits (TweetEval test, SB10k test) are
 read only to drop any training text that also occurs in them. Human corrections
-from the dashboard's review queue (CSV or JSONL with ``text,label``) are added.
+from the dashboard's review queue are added: a CSV or JSONL file with ``text,label``
+(``--corrections``), or straight from the cxradar database (``--corrections-db``; the
+URL defaults to ``$CXRADAR_DATABASE_URL`` or the local SQLite file).
 """
 
 from __future__ import annotations
@@ -176,6 +178,43 @@ def read_corrections(path: Path) -> Dataset:
     else:
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         rows = [(row.get("label") or "", row.get("text") or "") for row in map(json.loads, lines)]
+    return _corrections_dataset(rows)
+
+
+def read_corrections_db(url: str | None = None) -> Dataset:
+    """The review queue's verdicts (text, label) from the cxradar database at `url`.
+
+    Plain SQL on the two tables involved, so training needs neither Dagster nor the
+    dashboard; the text is the mention's title and text as the pipeline encodes them.
+    """
+    from sqlalchemy import create_engine, text
+
+    from cxradar.db import database_url
+
+    engine = create_engine(database_url(url))
+    query = text(
+        "SELECT m.title, m.text, c.label FROM sentiment_corrections c "
+        "JOIN mentions m ON m.id = c.mention_id ORDER BY c.mention_id"
+    )
+    try:
+        with engine.connect() as connection:
+            rows = [
+                (label or "", _joined(title, body))
+                for title, body, label in connection.execute(query)
+            ]
+    finally:
+        engine.dispose()
+    return _corrections_dataset(rows)
+
+
+def _joined(title: str | None, body: str | None) -> str:
+    """Title and text the way the pipeline's model_text joins them (no truncation)."""
+    body = body or ""
+    return f"{title}. {body}" if title and title not in body else body
+
+
+def _corrections_dataset(rows: list[tuple[str, str]]) -> Dataset:
+    """(label, text) pairs with a known label and some text, normalised like the corpora."""
     kept = [
         (label.strip().lower(), normalise_tweet(text))
         for label, text in rows
@@ -211,7 +250,7 @@ def _not_in(data: Dataset, banned: set[str]) -> np.ndarray:
     return np.array([text not in banned for text in data.texts], dtype=bool)
 
 
-def load_data(root: Path, encode, tag: str, corrections: Path | None = None):
+def load_data(root: Path, encode, tag: str, corrections: Path | Dataset | None = None):
     """(training Split without GermEval, validation Split, GermEval dev and its vectors).
 
     Training rows whose text occurs in a validation or test set, or earlier in the
@@ -237,8 +276,10 @@ def load_data(root: Path, encode, tag: str, corrections: Path | None = None):
     parts = [("semeval-pool", "en", pool_x[keep], pool.labels[keep])]
     banned |= {pool.texts[i] for i in np.flatnonzero(keep)}
     extra = [(sb10k(root, "train"), "de"), (potts(root), "de")]
-    if corrections:
-        extra.append((read_corrections(corrections), "xx"))
+    if isinstance(corrections, Path):
+        corrections = read_corrections(corrections)
+    if corrections is not None:
+        extra.append((corrections, "xx"))
     for data, language in extra:
         if not len(data):
             continue
@@ -295,6 +336,14 @@ def encode_with(encoder):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corrections", type=Path, help="CSV/JSONL with text,label columns")
+    parser.add_argument(
+        "--corrections-db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="also the review queue's verdicts from the cxradar database "
+        "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
+    )
     parser.add_argument("--output", type=Path, default=HEAD_PATH)
     parser.add_argument("--no-germeval", action="store_true", help="leave out CC BY-NC data")
     parser.add_argument(
@@ -308,7 +357,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     encoder = load_encoder(None)
     train, validation, germeval, germeval_x = load_data(
-        root, encode_with(encoder), encoder.name, args.corrections
+        root, encode_with(encoder), encoder.name, corrections_of(args)
     )
     table = search(train, validation) if args.search else {}
     config = DEFAULT_CONFIG
@@ -347,6 +396,23 @@ def main(argv=None) -> int:
         f"in {time.monotonic() - started:.0f}s"
     )
     return 0
+
+
+def corrections_of(args: argparse.Namespace) -> Dataset | None:
+    """The human corrections asked for on the command line (file and/or database), joined."""
+    parts = []
+    if args.corrections:
+        parts.append(read_corrections(args.corrections))
+    if args.corrections_db is not None:
+        parts.append(read_corrections_db(args.corrections_db or None))
+        print(f"{len(parts[-1])} corrections from the database", flush=True)
+    if not parts:
+        return None
+    return Dataset(
+        "corrections",
+        [text for part in parts for text in part.texts],
+        np.concatenate([part.labels for part in parts]),
+    )
 
 
 def _with_germeval(train: Split, germeval: Dataset, germeval_x: np.ndarray) -> Split:

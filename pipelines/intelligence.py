@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 import numpy as np
+from sklearn.cluster import AgglomerativeClustering
 from sqlalchemy import delete, func, insert, literal_column, or_, select, update
 
 from cxradar.intelligence.issues import (
@@ -37,16 +38,28 @@ from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.topics import mention_topics
 
 INTEL_GROUP = "intelligence"
-# Similarities below are cosines of *centred* vectors (the corpus mean subtracted): raw e5
+# Similarities below are cosines of *centred* vectors (the mean of the text's language
+# subtracted, see corpus_centres): raw e5
 # cosines sit in a narrow band (unrelated posts 0.80-0.88), centred ones spread out. Measured
 # on the demo: paraphrases of one problem vs. its centre 0.49-0.64 (5th-50th percentile),
 # unrelated complaints 0.05-0.24 (50th-99th), one-off complaints 0.11-0.35.
 MEMBER_SIMILARITY = 0.38  # a topic's complaint must be this close to be part of its issue
 NEIGHBOUR_SIMILARITY = 0.50  # ... or paraphrase this many of its members this closely
+# A complaint no topic took joins an issue only when clearly about it: one-off complaints sit
+# 0.11-0.39 from the nearest other problem, paraphrases 0.49+ from their own.
+JOIN_SIMILARITY = 0.45
 MIN_NEIGHBOURS = 2
-MERGE_SIMILARITY = 0.50  # topics whose complaints are this alike are one issue (EN + DE ...)
+MERGE_SIMILARITY = 0.45  # topics whose complaints are this alike are one issue (EN + DE ...)
 OUTLIER_SIMILARITY = 0.75  # complaints no topic took are one issue only when near-copies
+# A broad topic can hold several problems: inside it, complaints are split where their
+# average pairwise similarity drops below this (average linkage), then parts whose centres
+# are MERGE_SIMILARITY alike are joined again (e.g. the English and German halves).
+# Measured on generated scenarios: paraphrases of one problem pair at 0.30-0.45 on average,
+# different problems at 0.05-0.20.
+LINKAGE_SIMILARITY = 0.30
+LINKAGE_MAX_SIZE = 4000  # average linkage is quadratic; larger groups are split by topic only
 CENTRE_SAMPLE = 20_000
+MIN_LANGUAGE_SAMPLE = 10  # fewer texts in a language: the overall centre serves it
 TICKET_WINDOW_BEFORE = timedelta(days=3)
 TICKET_WINDOW_AFTER = timedelta(days=14)
 
@@ -114,6 +127,28 @@ def split_off_strays(ids: list[int], vectors: np.ndarray, threshold: float):
     return members, strays
 
 
+def split_mixed(ids: list[int], vectors: np.ndarray) -> list[list[int]]:
+    """The distinct problems inside one group of complaints (see LINKAGE_SIMILARITY)."""
+    if len(ids) < 3 or len(ids) > LINKAGE_MAX_SIZE:
+        return [list(ids)]
+    labels = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=1 - LINKAGE_SIMILARITY,
+    ).fit_predict(vectors)
+    parts = [[i for i, label in zip(ids, labels, strict=True) if label == k] for k in set(labels)]
+    parts.sort(key=lambda part: part[0])
+    if len(parts) == 1:
+        return parts
+    index = {mention_id: row for row, mention_id in enumerate(ids)}
+    centres = np.stack([_unit(vectors[[index[i] for i in part]].mean(axis=0)) for part in parts])
+    joined = group_outliers(list(range(len(parts))), centres, MERGE_SIMILARITY)
+    return sorted(
+        (sorted(i for p in group for i in parts[p]) for group in joined), key=len, reverse=True
+    )
+
+
 def build_groups(rows, embeddings_of) -> list[IssueGroup]:
     """Issues from topics: strays split off, topics about the same problem merged, rest grouped.
 
@@ -140,10 +175,14 @@ def build_groups(rows, embeddings_of) -> list[IssueGroup]:
             lead = max(merged, key=lambda t: (len(kept[t]), -t))
             ids = sorted(i for t in merged for i in kept[t])
             members, strays = split_off_strays(ids, embeddings_of(ids), MEMBER_SIMILARITY)
-            if members:
-                sizes = {t: len(kept[t]) for t in merged}
-                groups.append(IssueGroup(f"topic:{lead}", lead, members, sizes))
             outliers += strays
+            if not members:
+                continue
+            sizes = {t: len(kept[t]) for t in merged}
+            main, *others = split_mixed(members, embeddings_of(members))
+            groups.append(IssueGroup(f"topic:{lead}", lead, main, sizes))
+            # Another problem the topic swept in gets its own issue, keyed by its first post.
+            groups += [IssueGroup(f"topic:{lead}:{part[0]}", lead, part) for part in others]
     outliers = _join_nearest(groups, sorted(outliers), embeddings_of)
     if outliers:
         for members in group_outliers(outliers, embeddings_of(outliers), OUTLIER_SIMILARITY):
@@ -160,7 +199,7 @@ def _join_nearest(groups: list[IssueGroup], ids: list[int], embeddings_of) -> li
     best = similarity.argmax(axis=1)
     rest = []
     for row, mention_id in enumerate(ids):
-        if similarity[row, best[row]] >= MEMBER_SIMILARITY:
+        if similarity[row, best[row]] >= JOIN_SIMILARITY:
             groups[best[row]].mention_ids.append(mention_id)
         else:
             rest.append(mention_id)
@@ -173,21 +212,56 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / (np.linalg.norm(vector) or 1.0)
 
 
-def corpus_centre(session) -> np.ndarray | None:
-    """Mean of (a sample of) all mention vectors: subtracting it spreads e5's cosines out."""
-    ids = list(session.scalars(select(Enrichment.mention_id).order_by(Enrichment.mention_id)))
-    if not ids:
-        return None
-    step = max(1, len(ids) // CENTRE_SAMPLE)
-    return load_embeddings(session, "mention", ids[::step]).mean(axis=0)
+def corpus_centres(session) -> dict[str, np.ndarray]:
+    """Mean vector per language (and overall, key ""), from (a sample of) all mentions.
+
+    e5 vectors of one language share an offset: subtracting the corpus mean of the
+    text's own language removes it, so an English and a German complaint about the
+    same problem come out close (measured on generated scenarios: same problem across
+    languages 0.52-0.77, different problems 0.15-0.36; with one global mean, language
+    dominated and different problems in one language scored 0.42-0.50).
+    """
+    rows = session.execute(
+        select(Enrichment.mention_id, Enrichment.lang).order_by(Enrichment.mention_id)
+    ).all()
+    if not rows:
+        return {}
+    step = max(1, len(rows) // CENTRE_SAMPLE)
+    sample = rows[::step]
+    vectors = load_embeddings(session, "mention", [mention_id for mention_id, _ in sample])
+    langs = np.array([lang or "" for _, lang in sample])
+    centres = {"": vectors.mean(axis=0)}
+    for lang in set(langs) - {""}:
+        chosen = langs == lang
+        if chosen.sum() >= MIN_LANGUAGE_SAMPLE:
+            centres[lang] = vectors[chosen].mean(axis=0)
+    return centres
 
 
-def centred(vectors: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
-    if centre is None or not len(vectors):
+def centred(vectors: np.ndarray, centres: dict[str, np.ndarray], langs=None) -> np.ndarray:
+    """Unit vectors with their language's centre (or the overall one) subtracted."""
+    if not centres or not len(vectors):
         return vectors
-    shifted = vectors - centre
+    overall = centres[""]
+    offsets = np.stack(
+        [centres.get(lang or "", overall) for lang in (langs or [None] * len(vectors))]
+    )
+    shifted = vectors - offsets
     norms = np.linalg.norm(shifted, axis=1, keepdims=True)
     return (shifted / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def languages_of(session, kind: str, ids: list[int]) -> list[str | None]:
+    """The detected language of each mention (or ticket), in the order given."""
+    column, key = (
+        (Ticket.lang, Ticket.id) if kind == "ticket" else (Enrichment.lang, Enrichment.mention_id)
+    )
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 1000):
+        found.update(
+            session.execute(select(key, column).where(key.in_(ids[start : start + 1000]))).all()
+        )
+    return [found.get(i) for i in ids]
 
 
 def link_tickets(
@@ -231,10 +305,11 @@ def issues(
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .where(negative_filter())
         ).all()
-        centre = corpus_centre(session)
+        centres = corpus_centres(session)
 
         def vectors_of(kind: str, ids: list[int]) -> np.ndarray:
-            return centred(load_embeddings(session, kind, ids), centre)
+            langs = languages_of(session, kind, ids)
+            return centred(load_embeddings(session, kind, ids), centres, langs)
 
         groups = build_groups(rows, lambda ids: vectors_of("mention", ids))
         mentions = _issue_mentions(session, [i for g in groups for i in g.mention_ids])

@@ -4,8 +4,14 @@ October 2026 (the default period, newest mention on 30 Oct) holds 40 counted
 mentions: 12 negative, 20 positive, 8 neutral; star ratings sum 55 over 15
 reviews. September (the previous period) holds 10: 2 negative, 5 positive,
 3 neutral; ratings 33 over 10. One cross-post is stored as a duplicate and
-must never be counted. Daily aggregates are computed here from the mentions,
-the way the pipeline defines them, so the two stay consistent.
+must never be counted. Daily and topic aggregates are computed here from the
+mentions, the way the pipeline defines them (test_aggregates.py checks that the
+pipeline's own code gives the same rows).
+
+Topics (October): "login · sms · code" holds the 11 systemic complaints (6 reddit,
+5 German app-store), "savings · transfer" the 20 praises (10 reddit, 10 German app
+store), "card · apple pay" the 8 Zinsly questions (reddit); the isolated complaint
+and September belong to no topic. Three predictions are unsure (REVIEW_ORDER).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import numpy as np
 
 from cxradar.db import session_scope
 from cxradar.schema import (
@@ -26,6 +34,8 @@ from cxradar.schema import (
     Mention,
     Source,
     Ticket,
+    Topic,
+    TopicAggregate,
 )
 
 SCRIPT_TEXT = "Login kaputt <script>alert(1)</script> seit dem Update"
@@ -36,6 +46,20 @@ SYSTEMIC_EVIDENCE = (
     "3 support tickets confirm it. <b>Typical</b>: “the SMS code never arrives”"
 )
 ISOLATED_EVIDENCE = "Isolated: 1 customer on 1 channel, once."
+UNSURE_QUESTION = "Newest question: any news on Apple Pay?"
+UNSURE_PRAISE = "Love the savings pots, great app (0)"
+TOPICS = {
+    0: ("login · sms · code", ["login", "sms", "code", "update"]),
+    1: ("savings · transfer · app", ["savings", "transfer", "app"]),
+    2: ("card · apple pay", ["card", "apple pay", "metal"]),
+}
+# (negative, neutral, positive) of the predictions the model was unsure of; others are sure.
+UNSURE = {
+    ISOLATED_TEXT: (0.45, 0.40, 0.15),  # margin 0.05
+    UNSURE_QUESTION: (0.30, 0.38, 0.32),  # margin 0.06
+    UNSURE_PRAISE: (0.20, 0.35, 0.45),  # margin 0.10
+}
+REVIEW_ORDER = [ISOLATED_TEXT, UNSURE_QUESTION, UNSURE_PRAISE]
 
 
 @dataclass
@@ -49,6 +73,7 @@ class Row:
     brand: str = "Finora"
     issue: str | None = None  # "systemic" | "isolated"
     url: str | None = None
+    topic: int | None = None
 
 
 def day(month: int, number: int, hour: int = 12) -> datetime:
@@ -62,7 +87,9 @@ def october_rows() -> list[Row]:
             i, f"Since the update the SMS code never arrives ({i})"
         )
         url = "javascript:alert(1)" if i == 0 else f"https://www.reddit.com/r/finora/{i}"
-        rows.append(Row("reddit", day(10, 20 + i), text, "negative", issue="systemic", url=url))
+        rows.append(
+            Row("reddit", day(10, 20 + i), text, "negative", issue="systemic", url=url, topic=0)
+        )
     for i in range(5):  # ... and in the app store, in German
         rows.append(
             Row(
@@ -73,6 +100,7 @@ def october_rows() -> list[Row]:
                 lang="de",
                 rating=1,
                 issue="systemic",
+                topic=0,
             )
         )
     rows.append(
@@ -87,7 +115,13 @@ def october_rows() -> list[Row]:
     )
     for i in range(10):
         rows.append(
-            Row("reddit", day(10, 1 + i), f"Love the savings pots, great app ({i})", "positive")
+            Row(
+                "reddit",
+                day(10, 1 + i),
+                f"Love the savings pots, great app ({i})",
+                "positive",
+                topic=1,
+            )
         )
         rows.append(
             Row(
@@ -97,6 +131,7 @@ def october_rows() -> list[Row]:
                 "positive",
                 lang="de",
                 rating=5,
+                topic=1,
             )
         )
     for i in range(7):  # questions about another brand
@@ -107,15 +142,17 @@ def october_rows() -> list[Row]:
                 f"Does Zinsly have a metal card? ({i})",
                 "neutral",
                 brand="Zinsly",
+                topic=2,
             )
         )
     rows.append(
         Row(
             "reddit",
             day(10, 30, 23),
-            "Newest question: any news on Apple Pay?",
+            UNSURE_QUESTION,
             "neutral",
             brand="Zinsly",
+            topic=2,
         )
     )
     return rows
@@ -144,6 +181,7 @@ def seed(url: str) -> dict:
         session.add_all(sources.values())
         session.flush()
         issues = add_issues(session)
+        add_topics(session)
         mentions = []
         for index, row in enumerate(rows):
             mention = Mention(
@@ -210,18 +248,37 @@ def seed(url: str) -> dict:
 
 
 def enrichment(mention_id: int, row: Row, issues: dict[str, Issue]) -> Enrichment:
-    score = {"negative": -0.8, "neutral": 0.0, "positive": 0.9}[row.sentiment]
+    sure = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}
+    negative, neutral, positive = UNSURE.get(row.text, sure[row.sentiment])
     return Enrichment(
         mention_id=mention_id,
         lang=row.lang,
         sentiment=row.sentiment,
-        sentiment_score=score,
-        prob_negative=0.1,
-        prob_neutral=0.1,
-        prob_positive=0.8,
+        sentiment_score=positive - negative,
+        prob_negative=negative,
+        prob_neutral=neutral,
+        prob_positive=positive,
         model_version="test",
         issue_id=issues[row.issue].id if row.issue else None,
+        topic_id=row.topic if row.topic is not None else -1,
     )
+
+
+def add_topics(session) -> None:
+    """Three topics; centroids in 8 dimensions, login and card nearer each other than praise."""
+    centroids = {0: [1, 0.2, 0, 0, 0, 0, 0, 0], 1: [0, 0, 1, 0, 0, 0, 0, 0]}
+    centroids[2] = [0.7, 0.5, 0, 0.3, 0, 0, 0, 0]
+    for topic_id, (label, keywords) in TOPICS.items():
+        vector = np.array(centroids[topic_id], dtype=np.float32)
+        session.add(
+            Topic(
+                id=topic_id,
+                label=label,
+                keywords=keywords,
+                size=10,
+                centroid=(vector / np.linalg.norm(vector)).astype(np.float32).tobytes(),
+            )
+        )
 
 
 def add_issues(session) -> dict[str, Issue]:
@@ -289,25 +346,29 @@ def add_tickets(session, source_id: int, issue: Issue) -> None:
 
 
 def add_aggregates(session, rows: list[Row]) -> None:
-    counts, rating_sum, rating_count = Counter(), Counter(), Counter()
+    counts, rating_sum, rating_count, topics = Counter(), Counter(), Counter(), Counter()
     for row in rows:
         start = row.day.replace(hour=0, minute=0)
-        key = (start, row.source, row.lang, row.sentiment)
+        key = (start, row.source, row.lang, row.sentiment, row.brand or "")
         counts[key] += 1
         if row.rating is not None:
             rating_sum[key] += row.rating
             rating_count[key] += 1
+        if row.topic is not None:
+            topics[(*key, row.topic)] += 1
+    names = ("day", "source", "lang", "sentiment", "brand")
     session.add_all(
         DailyAggregate(
-            day=key[0],
-            source=key[1],
-            lang=key[2],
-            sentiment=key[3],
+            **dict(zip(names, key, strict=True)),
             mentions=n,
             rating_sum=rating_sum[key],
             rating_count=rating_count[key],
         )
         for key, n in counts.items()
+    )
+    session.add_all(
+        TopicAggregate(**dict(zip((*names, "topic_id"), key, strict=True)), mentions=n)
+        for key, n in topics.items()
     )
 
 

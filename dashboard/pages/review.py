@@ -1,0 +1,113 @@
+"""Review queue: confirm or correct the sentiment predictions the model was least sure of.
+
+Verdicts go to the sentiment_corrections table; `python -m models.train_sentiment
+--corrections-db` trains on them. Post text is shown with st.text (never as markup).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cxradar.db import get_engine
+from dashboard import queries, ui
+
+BATCH_SIZES = (10, 25, 50)
+LABEL_KEY = "review_label_{}"
+SAVE_KEY = "review_save_{}"
+SAVED_KEY = "review_saved"
+
+
+def save(cx: ui.Context, mention_id: int) -> None:
+    """Button callback: store the label chosen for the mention (before the rerun)."""
+    label = st.session_state[LABEL_KEY.format(mention_id)]
+    reviewer = st.session_state.get("review_reviewer", "")
+    queries.save_correction(get_engine(cx.url), mention_id, label, reviewer)
+    st.session_state[SAVED_KEY] = (mention_id, label)
+
+
+def probabilities(row, t) -> str:
+    return " · ".join(
+        f"{t(label)} {getattr(row, 'prob_' + label):.0%}" for label in queries.SENTIMENTS
+    )
+
+
+def review_item(cx: ui.Context, row) -> None:
+    """One prediction: where it came from, its text, the model's view and the verdict."""
+    t = cx.t
+    with st.container(border=True):
+        when = pd.Timestamp(row.created_at).strftime("%Y-%m-%d %H:%M")
+        st.caption(f"#{row.id} · {when} · {row.source} · {row.lang}")
+        if isinstance(row.title, str) and row.title.strip():
+            st.text(row.title)
+        st.text(row.text)
+        st.caption(
+            t(
+                "model_says",
+                label=t(row.predicted),
+                probabilities=probabilities(row, t),
+                margin=f"{row.margin:.2f}",
+            )
+        )
+        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        left.radio(
+            t("your_label"),
+            queries.SENTIMENTS,
+            index=queries.SENTIMENTS.index(row.predicted),
+            format_func=t,
+            horizontal=True,
+            key=LABEL_KEY.format(row.id),
+        )
+        right.button(
+            t("save_label"),
+            key=SAVE_KEY.format(row.id),
+            on_click=save,
+            args=(cx, int(row.id)),
+            type="primary",
+        )
+
+
+def reviewed_section(cx: ui.Context) -> None:
+    t = cx.t
+    st.header(t("reviewed_title"))
+    counts = cx.query("review_counts")
+    st.caption(t("reviewed_counts", **{k: ui.count(v, cx.language) for k, v in counts.items()}))
+    reviewed = cx.query("reviewed_mentions")
+    if reviewed.empty:
+        st.info(t("no_reviewed"))
+        return
+    shown = reviewed.assign(
+        predicted=[t(label) if isinstance(label, str) else "" for label in reviewed["predicted"]],
+        label=[t(label) for label in reviewed["label"]],
+    )
+    columns = {
+        "corrected_at": st.column_config.DatetimeColumn(
+            t("col_reviewed_at"), format="D MMM YYYY, HH:mm"
+        ),
+        "text": st.column_config.TextColumn(t("col_text"), width="large"),
+        "predicted": t("col_predicted"),
+        "label": t("col_verdict"),
+        "reviewer": t("col_reviewer"),
+    }
+    st.dataframe(shown[list(columns)], hide_index=True, column_config=columns, width="stretch")
+
+
+def review_page(cx: ui.Context) -> None:
+    t = cx.t
+    st.title(t("review_title"))
+    st.caption(t("review_intro"))
+    left, right = st.columns([3, 1])
+    left.text_input(t("reviewer"), key="review_reviewer", max_chars=200)
+    batch = right.selectbox(t("review_batch"), BATCH_SIZES, key="review_batch")
+    saved = st.session_state.pop(SAVED_KEY, None)
+    if saved:
+        st.success(t("saved", id=saved[0], label=t(saved[1])))
+    queue = cx.query("review_queue", cx.filters, batch)
+    if queue.empty:
+        st.info(t("review_empty"))
+    for row in queue.itertuples():
+        review_item(cx, row)
+    reviewed_section(cx)
+
+
+review_page(ui.page_context())
