@@ -96,6 +96,8 @@ class Mention(Base):
     reach: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    # Not a customer voice: "link_only" or "bot_burst" (cxradar/intelligence/noise.py).
+    noise: Mapped[str | None] = mapped_column(String(20))
     normalised_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime
     )  # language + duplicates done

@@ -9,10 +9,21 @@ import time
 from collections.abc import Sequence
 
 import dagster as dg
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, select, update
 
+from cxradar.intelligence.noise import (
+    BOT_BURST,
+    LINK_ONLY,
+    NEAR_DUPLICATE_WINDOW,
+    Copy,
+    Posted,
+    bot_bursts,
+    is_link_only,
+    near_duplicates,
+)
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
-from cxradar.store import link_duplicates, vector_to_bytes
+from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import DatabaseResource, ModelsResource
 
@@ -55,7 +66,7 @@ def normalised_mentions(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
     detector = models.get_language_detector()
-    processed = duplicates = 0
+    processed = duplicates = noise = 0
     while True:
         with db.session() as session:
             batch = session.scalars(
@@ -66,20 +77,92 @@ def normalised_mentions(
             ).all()
             if not batch:
                 break
-            missing = [m for m in batch if not m.lang]
-            for mention, lang in zip(
-                missing,
-                detector.detect([model_text(m.title, m.text) for m in missing]),
-                strict=True,
-            ):
-                mention.lang = lang
-            duplicates += link_duplicates(session, [m.id for m in batch])
-            now = utcnow()
-            for mention in batch:
-                mention.normalised_at = now
+            linked, marked = normalise_batch(session, batch, detector)
+            duplicates, noise = duplicates + linked, noise + marked
             processed += len(batch)
-    context.log.info(f"normalised {processed} mentions, {duplicates} cross-posts linked")
-    return dg.MaterializeResult(metadata={"normalised": processed, "cross_posts": duplicates})
+    context.log.info(
+        f"normalised {processed} mentions, {duplicates} cross-posts linked, "
+        f"{noise} marked as noise (link-only or bot burst)"
+    )
+    return dg.MaterializeResult(
+        metadata={"normalised": processed, "cross_posts": duplicates, "noise": noise}
+    )
+
+
+def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, int]:
+    """Language, cross-post links and noise for mentions not normalised yet.
+
+    Returns (cross-posts linked, marked as noise). Shared by the incremental asset and
+    the partitioned backfill.
+    """
+    missing = [m for m in batch if not m.lang]
+    detected = detector.detect([model_text(m.title, m.text) for m in missing])
+    for mention, lang in zip(missing, detected, strict=True):
+        mention.lang = lang
+    linked = link_duplicates(session, [m.id for m in batch])
+    marked = mark_noise(session, batch)
+    now = utcnow()
+    for mention in batch:
+        mention.normalised_at = now
+    return linked, marked
+
+
+def mark_noise(session, batch: Sequence[Mention]) -> int:
+    """Link-only posts, and texts several accounts posted within an hour (bots, campaigns)."""
+    marked = 0
+    for mention in batch:
+        if mention.noise is None and is_link_only(mention.title, mention.text):
+            mention.noise, marked = LINK_ONLY, marked + 1
+    hashes = {mention.content_hash for mention in batch}
+    copies = [
+        Copy(*row)
+        for row in session.execute(
+            select(
+                Mention.id, Mention.content_hash, Mention.author, Mention.created_at, Mention.text
+            ).where(Mention.content_hash.in_(hashes), Mention.noise.is_(None))
+        )
+    ]
+    burst = bot_bursts(copies)
+    if burst:
+        session.execute(update(Mention).where(Mention.id.in_(burst)).values(noise=BOT_BURST))
+    return marked + len(burst)
+
+
+def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray) -> int:
+    """A post an author edited and posted again (another channel, a day later) counts once."""
+    authored = [
+        (m, v) for m, v in zip(batch, vectors, strict=True) if m.author and not m.duplicate_of
+    ]
+    if not authored:
+        return 0
+    new = [Posted(m.id, m.author, m.created_at) for m, _ in authored]
+    times = [m.created_at for m, _ in authored]
+    earlier_rows = session.execute(
+        select(Mention.id, Mention.author, Mention.created_at)
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .where(
+            Mention.author.in_({m.author for m, _ in authored}),
+            Mention.duplicate_of.is_(None),
+            Mention.created_at >= min(times) - NEAR_DUPLICATE_WINDOW,
+            Mention.created_at <= max(times) + NEAR_DUPLICATE_WINDOW,
+        )
+    ).all()
+    earlier = [Posted(*row) for row in earlier_rows] + new
+    earlier_vectors = (
+        np.concatenate(
+            [
+                load_embeddings(session, "mention", [row[0] for row in earlier_rows]),
+                np.stack([v for _, v in authored]),
+            ]
+        )
+        if earlier_rows
+        else np.stack([v for _, v in authored])
+    )
+    links = near_duplicates(new, np.stack([v for _, v in authored]), earlier, earlier_vectors)
+    by_id = {m.id: m for m, _ in authored}
+    for mention_id, original in links.items():
+        by_id[mention_id].duplicate_of = original
+    return len(links)
 
 
 @dg.asset(
@@ -99,6 +182,7 @@ def mention_enrichments(
     encoder, sentiment = models.get_encoder(), models.get_sentiment()
     progress = ProgressLog(context.log, "enriching mentions", len(pending))
     counts = {"negative": 0, "neutral": 0, "positive": 0}
+    near_duplicates = 0
     for start in range(0, len(pending), BATCH):
         with db.session() as session:
             batch = session.scalars(
@@ -106,39 +190,57 @@ def mention_enrichments(
                 .where(Mention.id.in_(pending[start : start + BATCH]))
                 .order_by(Mention.id)
             ).all()
-            texts = [model_text(m.title, m.text) for m in batch]
-            vectors = encoder.encode(texts, batch_size=models.batch_size)
-            results = sentiment.predict(
-                texts, embeddings=vectors, ratings=[m.rating for m in batch]
-            )
-            for mention, vector, result in zip(batch, vectors, results, strict=True):
-                embedding = Embedding(
-                    owner_kind="mention",
-                    owner_id=mention.id,
-                    model=encoder.name,
-                    dim=len(vector),
-                    vector=vector_to_bytes(vector),
-                )
-                session.add(embedding)
-                session.flush()
-                session.add(
-                    Enrichment(
-                        mention_id=mention.id,
-                        lang=mention.lang,
-                        sentiment=result.label,
-                        sentiment_score=float(result.score),
-                        prob_negative=float(result.probs[0]),
-                        prob_neutral=float(result.probs[1]),
-                        prob_positive=float(result.probs[2]),
-                        embedding_id=embedding.id,
-                        model_version=getattr(sentiment, "version", type(sentiment).__name__),
-                    )
-                )
-                counts[result.label] += 1
+            labels, linked = enrich_batch(session, batch, encoder, sentiment, models.batch_size)
+            near_duplicates += linked
+            for label in labels:
+                counts[label] += 1
         progress.advance(len(batch))
     return dg.MaterializeResult(
-        metadata={"enriched": len(pending), **counts, "encoder": encoder.name}
+        metadata={
+            "enriched": len(pending),
+            **counts,
+            "near_duplicates": near_duplicates,
+            "encoder": encoder.name,
+        }
     )
+
+
+def enrich_batch(
+    session, batch: Sequence[Mention], encoder, sentiment, batch_size: int
+) -> tuple[list[str], int]:
+    """Encode each mention once, classify it from that vector, store both.
+
+    Returns the sentiment labels and how many edited re-posts were linked.
+    """
+    texts = [model_text(m.title, m.text) for m in batch]
+    vectors = encoder.encode(texts, batch_size=batch_size)
+    results = sentiment.predict(texts, embeddings=vectors, ratings=[m.rating for m in batch])
+    linked = link_near_duplicates(session, batch, vectors)
+    version = getattr(sentiment, "version", type(sentiment).__name__)
+    for mention, vector, result in zip(batch, vectors, results, strict=True):
+        embedding = Embedding(
+            owner_kind="mention",
+            owner_id=mention.id,
+            model=encoder.name,
+            dim=len(vector),
+            vector=vector_to_bytes(vector),
+        )
+        session.add(embedding)
+        session.flush()
+        session.add(
+            Enrichment(
+                mention_id=mention.id,
+                lang=mention.lang,
+                sentiment=result.label,
+                sentiment_score=float(result.score),
+                prob_negative=float(result.probs[0]),
+                prob_neutral=float(result.probs[1]),
+                prob_positive=float(result.probs[2]),
+                embedding_id=embedding.id,
+                model_version=version,
+            )
+        )
+    return [result.label for result in results], linked
 
 
 def _unenriched_ids(session) -> list[int]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import dagster as dg
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sqlalchemy import delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal_column, or_, select, update
 
 from cxradar.intelligence.issues import (
     IssueMention,
@@ -73,8 +73,10 @@ class IssueGroup:
 
 
 def negative_filter():
-    """Negative text, or a 1-2 star review whatever its words."""
-    return or_(Enrichment.sentiment == "negative", Mention.rating <= 2)
+    """Negative text, or a 1-2 star review whatever its words; never noise (bots, bare links)."""
+    return and_(
+        or_(Enrichment.sentiment == "negative", Mention.rating <= 2), Mention.noise.is_(None)
+    )
 
 
 def group_outliers(ids: list[int], embeddings: np.ndarray, threshold: float) -> list[list[int]]:

@@ -217,8 +217,10 @@ class Problem:
 class Scenario:
     mentions: list[dict]
     tickets: list[dict]
-    problems: dict[str, Problem]  # mention id -> its problem (via ``truth``)
+    problems: dict[str, Problem]
     truth: dict[str, str]  # mention external id -> problem name
+    noise: set[str] = field(default_factory=set)  # bot campaign and link-only posts
+    edited_reposts: dict[str, str] = field(default_factory=dict)  # repost id -> original id
 
 
 class _Writer:
@@ -274,7 +276,54 @@ def generate(seed: int, systemic: int = 3, isolated: int = 3, chatter: int = 12)
             truth[row["id"]] = name
             problem.authors.add(row["author"])
     _chatter(writer, rng, per_day=chatter)
-    return Scenario(writer.mentions, tickets, problems, truth)
+    scenario = Scenario(writer.mentions, tickets, problems, truth)
+    _noise(writer, rng, scenario)
+    return scenario
+
+
+CAMPAIGN = (
+    "Nordpay froze thousands of accounts this week, move your money to Zentra bank now "
+    "and get a 50 euro bonus https://zentra.example/switch"
+)
+
+
+def _noise(writer: _Writer, rng: random.Random, scenario: Scenario) -> None:
+    """A bot campaign, link-only posts, and authors re-posting an edited complaint."""
+    day = rng.randrange(DAYS)
+    start = writer.when(day)
+    for index in range(6):
+        row = writer.add(
+            rng.choice(["reddit", "mastodon"]),
+            day,
+            CAMPAIGN,
+            "en",
+            when=start + timedelta(minutes=4 * index),
+        )
+        scenario.noise.add(row["id"])
+    for _ in range(4):
+        link = f"https://nordpay-status.example/{rng.randrange(10**6)} 😡"
+        scenario.noise.add(writer.add("mastodon", rng.randrange(DAYS), link, "en")["id"])
+    systemic_rows = [
+        row
+        for row in writer.mentions
+        if scenario.truth.get(row["id"])
+        and scenario.problems[scenario.truth[row["id"]]].label == "systemic"
+    ]
+    for original in rng.sample(systemic_rows, 3):
+        elsewhere = rng.choice([s for s in SOURCES if s != original["source"]])
+        when = datetime.fromisoformat(original["created_at"]) + timedelta(hours=20)
+        text = original["text"].rstrip(" .!") + " (edit: still not fixed)"
+        repost = writer.add(
+            elsewhere,
+            0,
+            text,
+            "en",
+            author=original["author"],
+            rating=1 if elsewhere in REVIEW_SOURCES else None,
+            when=when,
+        )
+        scenario.truth[repost["id"]] = scenario.truth[original["id"]]
+        scenario.edited_reposts[repost["id"]] = original["id"]
 
 
 def _systemic(writer: _Writer, rng: random.Random, name: str, tickets: list) -> list[dict]:
@@ -435,8 +484,8 @@ def predicted_labels(db_url: str, scenario: Scenario) -> dict[str, str | None]:
     }
 
 
-def run_scenario(seed: int, folder: Path) -> tuple[Scenario, dict[str, str | None]]:
-    """Generate, run the whole pipeline on it (SQLite), and read back the labels."""
+def run_scenario(seed: int, folder: Path) -> tuple[Scenario, dict[str, str | None], str]:
+    """Generate, run the whole pipeline on it (SQLite); the labels found and the database."""
     from cxradar.cli import main
 
     scenario = generate(seed)
@@ -444,7 +493,7 @@ def run_scenario(seed: int, folder: Path) -> tuple[Scenario, dict[str, str | Non
     url = f"sqlite:///{folder / 'cxradar.db'}"
     if main(["--database", url, "run", "--config", str(config)]) != 0:
         raise RuntimeError(f"the pipeline failed on scenario {seed}")
-    return scenario, predicted_labels(url, scenario)
+    return scenario, predicted_labels(url, scenario), url
 
 
 def main() -> None:
@@ -456,7 +505,7 @@ def main() -> None:
     totals = {"systemic": LabelScore(), "isolated": LabelScore()}
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as folder:
-            scenario, predicted = run_scenario(seed, Path(folder))
+            scenario, predicted, _ = run_scenario(seed, Path(folder))
         for label, tally in score(scenario, predicted).items():
             totals[label].true_positive += tally.true_positive
             totals[label].false_positive += tally.false_positive

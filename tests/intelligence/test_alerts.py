@@ -91,14 +91,20 @@ def test_escalations_and_resolutions_are_labelled_in_the_title():
 
 
 def test_hourly_windows_show_times():
-    _, body = format_alert(spike_alert(window_start=datetime(2024, 10, 18, 14, tzinfo=UTC),
-                                       window_end=datetime(2024, 10, 18, 16, tzinfo=UTC)))
+    _, body = format_alert(
+        spike_alert(
+            window_start=datetime(2024, 10, 18, 14, tzinfo=UTC),
+            window_end=datetime(2024, 10, 18, 16, tzinfo=UTC),
+        )
+    )
     assert "18 Oct 2024 14:00–16:00 UTC" in body
 
 
 def test_customer_text_in_samples_and_label_is_neutralised():
-    alert = spike_alert(samples=[HOSTILE, "a\nb", "x" * 1000, "fourth is dropped"],
-                        top_issue=TopIssue("<!everyone> refund now", "isolated", 0.1))
+    alert = spike_alert(
+        samples=[HOSTILE, "a\nb", "x" * 1000, "fourth is dropped"],
+        top_issue=TopIssue("<!everyone> refund now", "isolated", 0.1),
+    )
     _, body = format_alert(alert)
     for danger in ("@channel", "<!here>", "<script>", "<!everyone>", "](http://evil", "```"):
         assert danger not in body

@@ -19,8 +19,19 @@ NOW = datetime(2024, 10, 30, 18, 0, tzinfo=UTC)
 CHANNELS = ["appstore", "reddit", "playstore", "trustpilot", "forum"]
 
 
-def mention(mention_id, *, days_ago=0.0, source="appstore", author="auto", text=None,
-            sentiment="negative", rating=None, reach=None, lang="en", duplicate_of=None):
+def mention(
+    mention_id,
+    *,
+    days_ago=0.0,
+    source="appstore",
+    author="auto",
+    text=None,
+    sentiment="negative",
+    rating=None,
+    reach=None,
+    lang="en",
+    duplicate_of=None,
+):
     return IssueMention(
         mention_id=mention_id,
         created_at=NOW - timedelta(days=days_ago),
@@ -174,8 +185,11 @@ def test_low_star_reviews_count_as_negative_whatever_their_words():
 
 def test_quotes_are_short_clean_and_from_different_people():
     long_text = "The checkout keeps failing   with\nerror 500 " + "and I lose my cart " * 30
-    mentions = [mention(1, author="same", text=long_text), mention(2, author="same"),
-                mention(3, author="other", text="Payment failed\u200b twice today, card charged")]
+    mentions = [
+        mention(1, author="same", text=long_text),
+        mention(2, author="same"),
+        mention(3, author="other", text="Payment failed\u200b twice today, card charged"),
+    ]
     stats, result = verdict(mentions)
     assert len(stats.samples) == 2
     assert all(len(sample) <= QUOTE_LENGTH and "\n" not in sample for sample in stats.samples)
@@ -185,16 +199,30 @@ def test_quotes_are_short_clean_and_from_different_people():
 
 
 def test_languages_and_sources_are_ranked_by_frequency():
-    mentions = [mention(i, source="reddit" if i < 3 else "appstore", lang="de" if i < 4 else "en")
-                for i in range(5)]
+    mentions = [
+        mention(i, source="reddit" if i < 3 else "appstore", lang="de" if i < 4 else "en")
+        for i in range(5)
+    ]
     stats, _ = verdict(mentions)
     assert stats.source_names == ("reddit", "appstore")
     assert stats.languages == ("de", "en")
 
 
 def test_naive_timestamps_are_treated_as_utc():
-    naive = IssueMention(1, datetime(2024, 10, 29, 12), "reddit", "a", "broken", "negative",
-                         -0.9, None, None, "en", None, None)
+    naive = IssueMention(
+        1,
+        datetime(2024, 10, 29, 12),
+        "reddit",
+        "a",
+        "broken",
+        "negative",
+        -0.9,
+        None,
+        None,
+        "en",
+        None,
+        None,
+    )
     stats = compute_issue_stats([naive], [], now=datetime(2024, 10, 30))
     assert stats.first_seen == datetime(2024, 10, 29, 12, tzinfo=UTC)
     assert stats.last_week == 1

@@ -73,8 +73,9 @@ def test_quiet_noisy_weeks_raise_nothing():
 def test_a_spike_is_found_with_what_was_expected():
     counts = weekly_pattern(6)
     counts[38] = 60  # a Thursday
-    spikes = detect_spikes(daily(counts), season="dow", min_count=8, z_threshold=4, history=8,
-                           scope="source:reddit")
+    spikes = detect_spikes(
+        daily(counts), season="dow", min_count=8, z_threshold=4, history=8, scope="source:reddit"
+    )
     assert len(spikes) == 1
     spike = spikes[0]
     assert spike.window_start == MONDAY + 38 * DAY and spike.window_end == MONDAY + 39 * DAY
@@ -96,8 +97,9 @@ def test_small_numbers_never_alert():
     counts = [0] * 40 + [6]
     assert detect_spikes(daily(counts), season="dow", min_count=8, z_threshold=4, history=8) == []
     counts[-1] = 9
-    assert len(detect_spikes(daily(counts), season="dow", min_count=8, z_threshold=4,
-                             history=8)) == 1
+    assert (
+        len(detect_spikes(daily(counts), season="dow", min_count=8, z_threshold=4, history=8)) == 1
+    )
 
 
 def test_consecutive_spike_buckets_form_one_episode():
@@ -113,11 +115,12 @@ def test_short_history_falls_back_to_recent_buckets():
     counts = [5, 6, 4, 5, 6, 5, 4, 30]  # one week: no same-weekday history yet
     spikes = detect_spikes(daily(counts), season="dow", min_count=8, z_threshold=4, history=8)
     assert [s.window_start for s in spikes] == [MONDAY + 7 * DAY]
-    six_days = detect_spikes(daily(counts[1:]), season="dow", min_count=8, z_threshold=4,
-                             history=8)
+    six_days = detect_spikes(daily(counts[1:]), season="dow", min_count=8, z_threshold=4, history=8)
     assert six_days == []  # less than a week of history is too little to judge
-    assert len(detect_spikes(daily(counts[1:]), season=None, min_count=8, z_threshold=4,
-                             history=8)) == 1  # without seasonality three buckets suffice
+    assert (
+        len(detect_spikes(daily(counts[1:]), season=None, min_count=8, z_threshold=4, history=8))
+        == 1
+    )  # without seasonality three buckets suffice
 
 
 def test_hour_of_day_seasonality_for_hourly_counts():
@@ -134,8 +137,9 @@ def test_verdicts_never_depend_on_later_data():
     synthetic = simulate_series(buckets=200, spikes=6, seed=11)
     full = score_buckets(synthetic.series, season="dow", min_count=8, z_threshold=4, history=8)
     for cut in (30, 75, 140):
-        prefix = score_buckets(synthetic.series[:cut], season="dow", min_count=8,
-                               z_threshold=4, history=8)
+        prefix = score_buckets(
+            synthetic.series[:cut], season="dow", min_count=8, z_threshold=4, history=8
+        )
         assert prefix == full[:cut]
 
 
@@ -163,14 +167,23 @@ def test_evaluation_counts_false_alerts_on_spike_free_data():
 
 
 def spike(start_day, days=1, peak=40, scope="all"):
-    return Spike(MONDAY + start_day * DAY, MONDAY + (start_day + days) * DAY, peak * days,
-                 10.0 * days, 6.0, scope, peak, days)
+    return Spike(
+        MONDAY + start_day * DAY,
+        MONDAY + (start_day + days) * DAY,
+        peak * days,
+        10.0 * days,
+        6.0,
+        scope,
+        peak,
+        days,
+    )
 
 
 def as_open(action):
     s = action.spike
-    return OpenAlert(action.dedupe_key, action.kind, action.scope, s.window_start, s.window_end,
-                     s.peak)
+    return OpenAlert(
+        action.dedupe_key, action.kind, action.scope, s.window_start, s.window_end, s.peak
+    )
 
 
 def test_an_ongoing_spike_opens_one_alert_with_a_stable_key():
@@ -203,8 +216,9 @@ def test_an_episode_back_at_baseline_resolves():
 def test_past_episodes_resolved_keys_and_other_scopes_behave():
     now = MONDAY + 30 * DAY
     old_and_new = [spike(3), spike(29, scope="source:reddit"), spike(29)]
-    actions = update_alert_state([], old_and_new, now, closed_keys={dedupe_key(
-        "negative_spike", "all", MONDAY + 29 * DAY)})
+    actions = update_alert_state(
+        [], old_and_new, now, closed_keys={dedupe_key("negative_spike", "all", MONDAY + 29 * DAY)}
+    )
     assert [(a.action, a.scope) for a in actions] == [("open", "source:reddit")]
 
 
@@ -218,11 +232,11 @@ def test_running_every_day_sends_one_message_per_episode_plus_its_resolution():
     sent = []
     for day in range(30, len(series) + 1):
         for _rerun in range(2):  # a second run on the same data must change nothing
-            spikes = detect_spikes(series[:day], season="dow", min_count=8, z_threshold=4,
-                                   history=8)
+            spikes = detect_spikes(
+                series[:day], season="dow", min_count=8, z_threshold=4, history=8
+            )
             now = MONDAY + day * DAY
-            for action in update_alert_state(list(store.values()), spikes, now,
-                                             closed_keys=closed):
+            for action in update_alert_state(list(store.values()), spikes, now, closed_keys=closed):
                 if action.notify:
                     sent.append((action.action, action.dedupe_key))
                 if action.action == "resolve":
@@ -231,5 +245,10 @@ def test_running_every_day_sends_one_message_per_episode_plus_its_resolution():
                 elif action.action in ("open", "escalate"):
                     store[action.dedupe_key] = as_open(action)
     first, second = (dedupe_key("negative_spike", "all", MONDAY + d * DAY) for d in (40, 50))
-    assert sent == [("open", first), ("escalate", first), ("resolve", first),
-                    ("open", second), ("resolve", second)]
+    assert sent == [
+        ("open", first),
+        ("escalate", first),
+        ("resolve", first),
+        ("open", second),
+        ("resolve", second),
+    ]
