@@ -33,7 +33,7 @@ def test_not_yaml_is_reported_with_the_file(tmp_path):
     ("raw", "message"),
     [
         ({"brnds": []}, "brnds: unknown key"),
-        ({"sources": [{"name": "x", "type": "ftp", "path": "a"}]}, "sources.0: unknown source type"),
+        ({"sources": [{"name": "x", "type": "ftp", "path": "a"}]}, "sources.0: unknown source"),
         ({"sources": [{"type": "file", "path": "a"}]}, "sources.0.name: Field required"),
         ({"thresholds": {"systemic": {"min_authors": 0}}}, "thresholds.systemic.min_authors"),
         ({"thresholds": {"ticket_link_similarity": 2}}, "thresholds.ticket_link_similarity"),
@@ -69,7 +69,7 @@ CONNECTOR_CONFIG = """
 brands:
   - {name: Finora, keywords: [finora]}
 sources:
-  - {name: news-de, type: rss, url: "https://news.google.com/rss/search?q=finora", keywords: [Finora]}
+  - {name: news-de, type: rss, url: "https://news.example/rss?q=finora", keywords: [Finora]}
   - {name: appstore-de, type: appstore, app_id: "1234567", country: de}
   - {name: play, type: googleplay, app_id: com.finora.app, lang: de, country: de}
   - {name: reddit, type: reddit, subreddits: [finora], stale_after_hours: 6}
