@@ -120,6 +120,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_newest_item": "Newest item",
         "col_last_ingest": "Last ingest",
         "col_cursor_updated": "Cursor updated",
+        "col_next_run": "Next scheduled run",
+        "next_run_help": "When the schedule fetches this source next, once the schedule is "
+        "switched on in Dagster (cxradar_hourly, or cxradar_tickets for helpdesks).",
         "col_errors": "Errors",
         "col_location": "Where",
         "col_reason": "Reason",
@@ -284,6 +287,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_newest_item": "Neuester Eintrag",
         "col_last_ingest": "Letzter Import",
         "col_cursor_updated": "Cursor aktualisiert",
+        "col_next_run": "Nächster geplanter Lauf",
+        "next_run_help": "Wann der Zeitplan diese Quelle als Nächstes abruft, sobald er in "
+        "Dagster eingeschaltet ist (cxradar_hourly bzw. cxradar_tickets für Helpdesks).",
         "col_errors": "Fehler",
         "col_location": "Wo",
         "col_reason": "Grund",

@@ -22,6 +22,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from cxradar.db import get_engine
 from cxradar.reports import ISSUE_FIELDS
+from cxradar.schedules import next_run
 from cxradar.schema import (
     Alert,
     DailyAggregate,
@@ -562,6 +563,7 @@ SOURCE_COLUMNS = [
     "last_ingest",
     "cursor_updated",
     "errors",
+    "next_run",
 ]
 
 
@@ -615,6 +617,7 @@ def sources_overview(engine: Engine) -> pd.DataFrame:
                 _latest(m_ingest, t_ingest),
                 cursors.get(source_id, (None,))[0],
                 int(errors.get(name, (0,))[0]),
+                next_run(connector, tickets=bool(t_count) and not m_count),
             )
         )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)

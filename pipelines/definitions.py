@@ -4,11 +4,10 @@
 through workspace.yaml.
 """
 
-import os
-
 import dagster as dg
 
-from pipelines import alerts, enrich, ingest, intelligence, topics
+from cxradar.schedules import hourly_cron, tickets_cron
+from pipelines import alerts, backfill, enrich, ingest, intelligence, topics
 from pipelines.resources import (
     ConfigResource,
     DatabaseResource,
@@ -19,7 +18,8 @@ from pipelines.sources import source_resources
 
 everything_job = dg.define_asset_job(
     "cxradar_everything",
-    selection=dg.AssetSelection.all(),
+    # The day-partitioned backfill has its own job: an unpartitioned run cannot include it.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(backfill.BACKFILL_GROUP),
     description="Ingest, enrich, topics, issues and alerts: the whole graph once.",
 )
 
@@ -29,13 +29,10 @@ tickets_job = dg.define_asset_job(
     description="Support tickets and their embeddings, more often than the social sources.",
 )
 
-# Cron expressions can be changed per deployment without touching code.
-HOURLY_CRON_ENV, TICKETS_CRON_ENV = "CXRADAR_HOURLY_CRON", "CXRADAR_TICKETS_CRON"
-
 hourly_schedule = dg.ScheduleDefinition(
     name="cxradar_hourly",
     job=everything_job,
-    cron_schedule=os.environ.get(HOURLY_CRON_ENV, "5 * * * *"),
+    cron_schedule=hourly_cron(),
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every source and the whole graph every hour (turn it on in the Dagster UI "
     "or with the daemon).",
@@ -44,7 +41,7 @@ hourly_schedule = dg.ScheduleDefinition(
 tickets_schedule = dg.ScheduleDefinition(
     name="cxradar_tickets",
     job=tickets_job,
-    cron_schedule=os.environ.get(TICKETS_CRON_ENV, "*/15 * * * *"),
+    cron_schedule=tickets_cron(),
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Support tickets every 15 minutes; the hourly run links them to issues.",
 )
@@ -69,6 +66,7 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
         topics.defs,
         intelligence.defs,
         alerts.defs,
+        backfill.defs,
         dg.Definitions(
             jobs=[everything_job, tickets_job],
             schedules=[hourly_schedule, tickets_schedule],

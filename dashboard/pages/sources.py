@@ -24,6 +24,9 @@ st.dataframe(
         "last_ingest": st.column_config.DatetimeColumn(t("col_last_ingest"), format=when),
         "cursor_updated": st.column_config.DatetimeColumn(t("col_cursor_updated"), format=when),
         "errors": st.column_config.NumberColumn(t("col_errors")),
+        "next_run": st.column_config.DatetimeColumn(
+            t("col_next_run"), format=when, help=t("next_run_help")
+        ),
     },
 )
 st.subheader(t("ingest_errors"))

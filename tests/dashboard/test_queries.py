@@ -138,6 +138,10 @@ def test_alerts_sources_and_errors(engine):
     assert sources.loc["reddit", "mentions"] == 25 and sources.loc["support", "tickets"] == 4
     assert sources.loc["appstore", "errors"] == 1
     assert sources.loc["reddit", "cursor_updated"] is not None
+    # Tickets are fetched every 15 minutes, social sources hourly.
+    now = pd.Timestamp.now(tz="UTC")
+    assert sources.loc["support", "next_run"] - now <= pd.Timedelta(minutes=15)
+    assert pd.Timedelta(0) < sources.loc["reddit", "next_run"] - now <= pd.Timedelta(hours=1)
     errors = queries.ingest_errors(engine, "appstore")
     assert errors["reason"].tolist() == ["rating 9 is not between 1 and 5"]
     assert queries.ingest_errors(engine, "reddit").empty
