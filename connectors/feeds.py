@@ -88,7 +88,7 @@ class FeedConnector:
         where = safe_url(self.url)
         problem = parsed.get("bozo_exception") if parsed.bozo else None
         benign = isinstance(problem, BENIGN_FEED_PROBLEMS)
-        if not parsed.entries and (not parsed.version or (problem and not benign)):
+        if not parsed.entries and (not parsed.get("version") or (problem and not benign)):
             raise SourceError(
                 f"{where}: not a readable RSS or Atom feed ({_describe_problem(problem)}); "
                 "open the URL in a browser and check it is the feed, not a web page"

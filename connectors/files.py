@@ -99,6 +99,10 @@ def _jsonl_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[
         yield line, row
 
 
+# Python's csv refuses cells over 128 KiB; a 1 MB post is odd but must not cost the file.
+csv.field_size_limit(64 * 1024 * 1024)
+
+
 def _csv_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[int, dict]]:
     reader = csv.DictReader(io.StringIO(_text_of(path), newline=""))
     columns = [name.strip() for name in (reader.fieldnames or [])]
@@ -111,7 +115,15 @@ def _csv_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[in
         return
     reader.fieldnames = columns
     start = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a broken quote or a monster cell: that row only
+            errors.append(RowError(str(path), start, f"unreadable CSV row: {exc}"))
+            start = reader.line_num + 1
+            continue
         yield start, {key: value for key, value in row.items() if key is not None}
         start = reader.line_num + 1
 

@@ -65,6 +65,23 @@ class RequestCounter:
     requests: int = 0  # HTTP requests sent, retries included
 
 
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+
+
+def _capped(response: requests.Response, where: str) -> requests.Response:
+    """Refuse a huge answer before PRAW parses it (a listing is a few hundred kB)."""
+    declared = response.headers.get("Content-Length", "")
+    too_big = SourceError(
+        f"{where}: response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, not read"
+    )
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise too_big
+    if len(response.content) > MAX_RESPONSE_BYTES:
+        raise too_big
+    return response
+
+
 class PatientRequestor(prawcore.Requestor):
     """prawcore's requestor with bounded, ``Retry-After``-aware retries and a request count."""
 
@@ -104,7 +121,7 @@ class PatientRequestor(prawcore.Requestor):
                 self._wait(self.backoff * 2**attempt, where, why)
                 continue
             if response.status_code not in RETRY_STATUSES:
-                return response
+                return _capped(response, where)
             if last:
                 raise SourceError(_gave_up(response.status_code, where, attempt + 1))
             self._wait(self._delay(response, attempt), where, response.status_code)

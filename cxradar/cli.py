@@ -7,7 +7,6 @@ import csv
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -260,8 +259,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     env = {**os.environ, "CXRADAR_DATABASE_URL": database_url(args.database)}
-    if not is_migrated(env["CXRADAR_DATABASE_URL"]):
-        migrate(env["CXRADAR_DATABASE_URL"])  # the app then explains how to load data
+    # Always: upgrades an older database too (idempotent); an empty one then explains itself.
+    migrate(env["CXRADAR_DATABASE_URL"])
     command = [
         sys.executable,
         "-m",
@@ -280,7 +279,52 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(
         f"cxradar: dashboard on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr
     )
-    return subprocess.call(command, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Streamlit replaces this process, so stopping `cxradar dashboard` stops the server.
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase one author's posts on one source and everything derived from them."""
+    from cxradar.db import session_scope
+    from cxradar.store import forget_author
+
+    url = _require_database(args.database)
+    with session_scope(url) as session:
+        planned = forget_author(session, args.author, args.source, dry_run=True)
+    if not planned.mentions and not planned.tickets:
+        print(f"cxradar: nothing stored for author {args.author!r} on source {args.source!r}")
+        return 0
+    print(
+        f"cxradar: {planned.mentions} mention(s) and {planned.tickets} ticket(s) of "
+        f"{args.author!r} on {args.source!r}, with everything derived from them"
+    )
+    if not args.yes and not _confirmed():
+        print("cxradar: nothing erased (pass --yes to erase without asking)", file=sys.stderr)
+        return 1
+    with session_scope(url) as session:
+        erased = forget_author(session, args.author, args.source)
+    print("cxradar: erased " + "; ".join(erased.lines()))
+    return 0
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input("Erase them for good? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print the validated config with every secret masked."""
+    import yaml
+
+    from cxradar.config import dump_redacted
+
+    config = load_config(args.config)
+    print(yaml.safe_dump(dump_redacted(config), sort_keys=False, allow_unicode=True), end="")
+    return 0
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -321,6 +365,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(handler=cmd_export)
+
+    forget = commands.add_parser(
+        "forget", help="erase an author's posts on a source and all derived from them"
+    )
+    forget.add_argument("--author", required=True, help="the author's name as stored")
+    forget.add_argument("--source", required=True, help="the source name, as in the config")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(handler=cmd_forget)
+
+    show = commands.add_parser("config", help="show the validated config, secrets masked")
+    show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG or the demo)")
+    show.set_defaults(handler=cmd_config)
 
     classify = commands.add_parser("classify", help="language and sentiment of texts")
     classify.add_argument("texts", nargs="*")

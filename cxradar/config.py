@@ -8,6 +8,7 @@ variable that holds the secret, read only when it is used.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -96,7 +97,8 @@ class RedditSource(_SourceBase):
 
 def _type_of(value) -> str:
     # ``type`` may be left out for files, the original (and simplest) kind of source.
-    return value.get("type", "file") if isinstance(value, dict) else value.type
+    # Anything else (null, a number, a list) has no tag: pydantic reports it as invalid.
+    return value.get("type", "file") if isinstance(value, dict) else getattr(value, "type", None)
 
 
 def _tagged(*models: type[_Strict], what: str):
@@ -214,6 +216,16 @@ class ModelsConfig(_Strict):
     batch_size: int = Field(default=64, ge=1, le=1024)
 
 
+class PrivacyConfig(_Strict):
+    """Personal data in customer text (see cxradar/privacy.py and SECURITY.md).
+
+    ``redact_pii``: replace e-mail addresses, phone numbers, IBANs and card numbers
+    in mention text and title and in ticket subject and body before they are stored.
+    """
+
+    redact_pii: bool = False
+
+
 class Config(_Strict):
     brands: list[Brand] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -222,6 +234,7 @@ class Config(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def resolve(self, path: Path) -> Path:
@@ -284,3 +297,59 @@ def _check_unique_names(config: Config, origin: str) -> None:
     for index, channel in enumerate(config.alerts.channels):
         if not channel.url_env and not channel.url:
             raise ConfigError(f"{origin}: alerts.channels.{index}: give url_env (or url)")
+
+
+# --- showing a config without its secrets -----------------------------------------------------
+
+REDACTED = "***"
+# Credentials the source resources read from the environment (pipelines/sources.py).
+CREDENTIAL_ENV_VARS = (
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "ZENDESK_EMAIL",
+    "ZENDESK_API_TOKEN",
+    "CXRADAR_DATABASE_URL",
+)
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)(?P<userinfo>[^/@\s]*)@")
+_SECRET_QUERY = re.compile(
+    r"(?i)(?P<key>[?&;](?:[\w-]*(?:token|key|secret|password|passwd|pass|pwd|sig|signature"
+    r"|auth|code|webhook)[\w-]*)=)(?P<value>[^&#;\s]+)"
+)
+
+
+def redact_secrets_in(text: str, secrets: list[str] = ()) -> str:
+    """``text`` with URL credentials, secret query values and the given values masked."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
+    return _SECRET_QUERY.sub(lambda m: f"{m['key']}{REDACTED}", text)
+
+
+def dump_redacted(config: Config) -> dict:
+    """The config as plain data, safe to print or log: no secret, no credential in a URL.
+
+    A channel's ``url_env`` is shown with whether it is set, never its value; the
+    values of every ``*_env`` variable and of the known credential variables are
+    masked wherever they appear; URLs lose their user/password and secret query values.
+    """
+    data = config.model_dump(mode="json")
+    secrets = [os.environ.get(name, "") for name in (*CREDENTIAL_ENV_VARS, *_env_names(config))]
+    for channel in data.get("alerts", {}).get("channels", []):
+        if channel.get("url_env"):
+            state = "set" if os.environ.get(channel["url_env"]) else "not set"
+            channel["url"] = f"{REDACTED} (from ${channel['url_env']}, {state})"
+    return _mask_tree(data, secrets)
+
+
+def _env_names(config: Config) -> list[str]:
+    return [channel.url_env for channel in config.alerts.channels if channel.url_env]
+
+
+def _mask_tree(value, secrets: list[str]):
+    if isinstance(value, dict):
+        return {key: _mask_tree(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_tree(item, secrets) for item in value]
+    if isinstance(value, str):
+        return redact_secrets_in(value, secrets)
+    return value

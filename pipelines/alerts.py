@@ -23,6 +23,7 @@ from cxradar.intelligence.spikes import (
     spikes_from_scores,
     update_alert_state,
 )
+from cxradar.privacy import redact
 from cxradar.schema import Alert, Enrichment, Issue, Mention, PipelineState, Source, utcnow
 from pipelines.intelligence import issues, negative_filter
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
@@ -167,7 +168,7 @@ def _apply(session, action, now: datetime) -> Alert | None:
             alert.alerted_peak = spike.peak
         alert.pending_action = action.action
         alert.pending_since = now
-        alert.delivered = False
+        alert.delivered, alert.last_error = False, None  # a new message to send
     session.flush()
     return alert
 
@@ -190,7 +191,8 @@ def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
     if counts:
         issue = session.get(Issue, counts.most_common(1)[0][0])
         top_issue = TopIssue(issue.label, issue.classification, issue.severity)
-        samples = [text for issue_id, text in rows if issue_id == issue.id][:3]
+        # Posts may quote e-mails, phone numbers, IBANs or cards: never send those to chat.
+        samples = [redact(text) for issue_id, text in rows if issue_id == issue.id][:3]
     return AlertContent(
         kind=alert.kind,
         scope=alert.scope,
@@ -206,39 +208,72 @@ def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
     )
 
 
-def deliver(session, notifier: NotifierResource, config, clock: datetime, log) -> dict:
+# Committed on an alert just before it is sent. Found again only after a crash during
+# the send: the message may have reached the channel, so it is not sent a second time.
+SENDING = "sending"
+INTERRUPTED = "interrupted while sending; not sent again (it may have reached the channel)"
+
+
+def deliver(db: DatabaseResource, notifier: NotifierResource, config, clock: datetime, log) -> dict:
+    """Send each pending alert in its own transactions: mark it, send, record the outcome.
+
+    A crash before the mark re-sends on the next run; a crash after it never does.
+    """
     channels = [(c.name, c.resolve_url()) for c in config.alerts.channels]
     urls = [url for _, url in channels if url]
     names = [name for name, url in channels if url]
     missing = [name for name, url in channels if not url]
     if missing:
         log.warning(f"alert channels without a URL (set their url_env variable): {missing}")
-    sent = failed = historical = 0
-    pending = session.scalars(
-        select(Alert)
-        .where(Alert.delivered.is_(False), Alert.pending_action.is_not(None))
-        .order_by(Alert.window_start)
-    ).all()
-    for alert in pending:
-        alert.title, alert.body = format_alert(
-            _content(session, alert, config.alerts.dashboard_url)
-        )
-        if clock - alert.pending_since > DELIVERY_MAX_AGE:
-            alert.last_error, alert.pending_action = "historical: found while loading history", None
-            historical += 1
+    counts = Counter()
+    with db.session() as session:
+        pending = session.scalars(
+            select(Alert.id)
+            .where(Alert.delivered.is_(False), Alert.pending_action.is_not(None))
+            .order_by(Alert.window_start, Alert.id)
+        ).all()
+    for alert_id in pending:
+        with db.session() as session:
+            message = _claim(session, session.get(Alert, alert_id), config, clock, urls, counts)
+        if message is None:
             continue
-        if not urls:
-            alert.last_error = "no alert channel configured"
-            continue
-        result = notifier.send(urls, alert.title, alert.body, channel_names=names)
-        alert.attempts += result.attempts
-        alert.delivered, alert.last_error = result.delivered, result.error
-        if result.delivered:
-            alert.delivered_at, alert.pending_action = utcnow(), None
-            sent += 1
-        else:
-            failed += 1
-    return {"sent": sent, "failed": failed, "historical_not_sent": historical}
+        result = notifier.send(urls, *message, channel_names=names)
+        with db.session() as session:
+            _record(session.get(Alert, alert_id), result, counts)
+    return {
+        "sent": counts["sent"],
+        "failed": counts["failed"],
+        "historical_not_sent": counts["historical"],
+        "interrupted_not_resent": counts["interrupted"],
+    }
+
+
+def _claim(session, alert: Alert, config, clock: datetime, urls, counts) -> tuple | None:
+    """The (title, body) to send, with the alert marked as being sent; None: nothing to send."""
+    if alert.last_error == SENDING:
+        alert.last_error, alert.pending_action = INTERRUPTED, None
+        counts["interrupted"] += 1
+        return None
+    alert.title, alert.body = format_alert(_content(session, alert, config.alerts.dashboard_url))
+    if clock - alert.pending_since > DELIVERY_MAX_AGE:
+        alert.last_error, alert.pending_action = "historical: found while loading history", None
+        counts["historical"] += 1
+        return None
+    if not urls:
+        alert.last_error = "no alert channel configured"
+        return None
+    alert.last_error = SENDING
+    return alert.title, alert.body
+
+
+def _record(alert: Alert, result, counts) -> None:
+    alert.attempts += result.attempts
+    alert.delivered, alert.last_error = result.delivered, result.error
+    if result.delivered:
+        alert.delivered_at, alert.pending_action = utcnow(), None
+        counts["sent"] += 1
+    else:
+        counts["failed"] += 1
 
 
 @dg.asset(
@@ -263,13 +298,16 @@ def negative_spike_alerts(
         for scope in scopes_in(session):
             times = negative_times(session, scope)
             touched += replay(session, scope, times, newest, config)
-        delivery = deliver(session, notifier, config, datetime.now(UTC), context.log)
+        changes = [f"alert {a.status}: {a.scope} {a.window_start:%Y-%m-%d %H:%M}" for a in touched]
+    # The alerts are committed before anything is sent; each send has its own transactions.
+    delivery = deliver(db, notifier, config, datetime.now(UTC), context.log)
+    with db.session() as session:
         total = session.scalar(select(func.count(Alert.id)))
         open_now = session.scalar(select(func.count(Alert.id)).where(Alert.status != "resolved"))
-    for alert in touched:
-        context.log.info(f"alert {alert.status}: {alert.scope} {alert.window_start:%Y-%m-%d %H:%M}")
+    for change in changes:
+        context.log.info(change)
     return dg.MaterializeResult(
-        metadata={"alerts_total": total, "open": open_now, "changed": len(touched), **delivery}
+        metadata={"alerts_total": total, "open": open_now, "changed": len(changes), **delivery}
     )
 
 

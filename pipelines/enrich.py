@@ -138,30 +138,24 @@ def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray)
     new = [Posted(m.id, m.author, m.created_at) for m, _ in authored]
     times = [m.created_at for m, _ in authored]
     earlier_rows = session.execute(
-        select(Mention.id, Mention.author, Mention.created_at)
+        select(Mention.id, Mention.author, Mention.created_at, Mention.duplicate_of)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
         .where(
             Mention.author.in_({m.author for m, _ in authored}),
-            Mention.duplicate_of.is_(None),
             Mention.created_at >= min(times) - NEAR_DUPLICATE_WINDOW,
             Mention.created_at <= max(times) + NEAR_DUPLICATE_WINDOW,
         )
     ).all()
-    earlier = [Posted(*row) for row in earlier_rows] + new
-    earlier_vectors = (
-        np.concatenate(
-            [
-                load_embeddings(session, "mention", [row[0] for row in earlier_rows]),
-                np.stack([v for _, v in authored]),
-            ]
-        )
-        if earlier_rows
-        else np.stack([v for _, v in authored])
-    )
-    links = near_duplicates(new, np.stack([v for _, v in authored]), earlier, earlier_vectors)
+    # A repeat of a post that is itself a copy points at the first copy, like the copy does.
+    root = {row[0]: row[3] or row[0] for row in earlier_rows}
+    earlier = [Posted(*row[:3]) for row in earlier_rows] + new
+    new_vectors = np.stack([v for _, v in authored])
+    stored = load_embeddings(session, "mention", list(root)) if root else new_vectors[:0]
+    earlier_vectors = np.concatenate([stored, new_vectors])
+    links = near_duplicates(new, new_vectors, earlier, earlier_vectors)
     by_id = {m.id: m for m, _ in authored}
     for mention_id, original in links.items():
-        by_id[mention_id].duplicate_of = original
+        by_id[mention_id].duplicate_of = root.get(original, original)
     return len(links)
 
 

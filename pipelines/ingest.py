@@ -10,6 +10,7 @@ import hashlib
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -171,6 +172,12 @@ def _result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeR
     )
 
 
+def storers(config: Config) -> tuple[Callable, Callable]:
+    """store_mentions and store_tickets with the config's personal-data redaction applied."""
+    redact = config.privacy.redact_pii
+    return partial(store_mentions, redact_pii=redact), partial(store_tickets, redact_pii=redact)
+
+
 def _count(db: DatabaseResource, table) -> int:
     with db.session() as session:
         return session.scalar(select(func.count(table.id)))
@@ -193,13 +200,14 @@ def raw_mentions(
 ) -> dg.MaterializeResult:
     config = cx_config.load()
     clients = {"rss": feeds, "appstore": appstore, "googleplay": googleplay}
+    store, _ = storers(config)
 
     def ingest_one(source) -> dict:
         if source.type == "file":
             path = config.resolve(source.path)
-            return ingest_files(db, source.name, path, read_mentions, store_mentions, context.log)
+            return ingest_files(db, source.name, path, read_mentions, store, context.log)
         connector = clients[source.type].connector(source)
-        return ingest_stream(db, source.name, connector, store_mentions, context.log)
+        return ingest_stream(db, source.name, connector, store, context.log)
 
     sources = [s for s in config.sources if s.type != "reddit"]
     per_source, failed = _ingest_each(context, sources, ingest_one)
@@ -223,12 +231,13 @@ def reddit_mentions(
     reddit: RedditResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
+    store, _ = storers(config)
     sources = [s for s in config.sources if s.type == "reddit"]
     per_source, failed = _ingest_each(
         context,
         sources,
         lambda source: ingest_stream(
-            db, source.name, reddit.connector(source, config.brands), store_mentions, context.log
+            db, source.name, reddit.connector(source, config.brands), store, context.log
         ),
     )
     return _result(per_source, failed, _count(db, Mention))
@@ -247,17 +256,18 @@ def support_tickets(
     zendesk: ZendeskResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
+    _, store = storers(config)
 
     def ingest_one(source) -> dict:
         if source.type == "zendesk":
             connector = zendesk.connector(source)
-            return ingest_stream(db, source.name, connector, store_tickets, context.log)
+            return ingest_stream(db, source.name, connector, store, context.log)
         return ingest_files(
             db,
             source.name,
             config.resolve(source.path),
             lambda file: read_tickets(file, source=source.name),
-            store_tickets,
+            store,
             context.log,
         )
 
@@ -302,9 +312,10 @@ def inbox(
     if config.inbox is None:
         return dg.MaterializeResult(metadata={"files": 0, "note": "no inbox configured"})
     root, name = config.resolve(config.inbox.path), config.inbox.source_name
+    store_mentions_, store_tickets_ = storers(config)
     readers = {
-        "mentions": (read_mentions, store_mentions),  # rows name their own source
-        "tickets": (lambda file: read_tickets(file, source=name), store_tickets),
+        "mentions": (read_mentions, store_mentions_),  # rows name their own source
+        "tickets": (lambda file: read_tickets(file, source=name), store_tickets_),
     }
     per_file, failed = {}, []
     for kind, files in inbox_files(config).items():

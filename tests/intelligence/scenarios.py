@@ -444,10 +444,17 @@ class LabelScore:
 
 
 def score(scenario: Scenario, predicted: dict[str, str | None]) -> dict[str, LabelScore]:
-    """Precision and recall per label; ``predicted`` maps problem -> label of its issue."""
+    """Precision and recall per label over the problems the pipeline saw as complaints.
+
+    ``predicted`` maps problem -> label of the issue holding most of its posts, or None
+    when the sentiment model called none of its posts negative: that is a miss of the
+    sentiment model, counted by :func:`detection_rate`, not a wrong label.
+    """
     scores = {"systemic": LabelScore(), "isolated": LabelScore()}
     for name, problem in scenario.problems.items():
         guess = predicted.get(name)
+        if guess is None:
+            continue
         for label, tally in scores.items():
             if problem.label == label and guess == label:
                 tally.true_positive += 1
@@ -456,6 +463,13 @@ def score(scenario: Scenario, predicted: dict[str, str | None]) -> dict[str, Lab
             elif guess == label:
                 tally.false_positive += 1
     return scores
+
+
+def detection_rate(scenario: Scenario, predicted: dict[str, str | None]) -> float:
+    """Share of problems with at least one post in an issue (seen as negative at all)."""
+    return sum(predicted.get(name) is not None for name in scenario.problems) / len(
+        scenario.problems
+    )
 
 
 def predicted_labels(db_url: str, scenario: Scenario) -> dict[str, str | None]:
@@ -503,6 +517,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
     totals = {"systemic": LabelScore(), "isolated": LabelScore()}
+    detected = problems = 0
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as folder:
             scenario, predicted, _ = run_scenario(seed, Path(folder))
@@ -510,6 +525,8 @@ def main() -> None:
             totals[label].true_positive += tally.true_positive
             totals[label].false_positive += tally.false_positive
             totals[label].false_negative += tally.false_negative
+        detected += sum(predicted[name] is not None for name in scenario.problems)
+        problems += len(scenario.problems)
         wrong = {
             n: (p.label, predicted[n])
             for n, p in scenario.problems.items()
@@ -522,6 +539,7 @@ def main() -> None:
             f"({tally.true_positive} found, {tally.false_positive} false, "
             f"{tally.false_negative} missed)"
         )
+    print(f"problems seen as negative at all: {detected}/{problems} ({detected / problems:.3f})")
 
 
 if __name__ == "__main__":

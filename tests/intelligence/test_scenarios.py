@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cxradar.db import session_scope
 from cxradar.schema import Enrichment, Mention
-from tests.intelligence.scenarios import LabelScore, run_scenario, score
+from tests.intelligence.scenarios import LabelScore, detection_rate, run_scenario, score
 
 pytestmark = pytest.mark.slow
 SEEDS = (11, 12, 13)
@@ -30,7 +30,10 @@ def test_systemic_and_isolated_are_told_apart(runs):
             totals[label].false_positive += tally.false_positive
             totals[label].false_negative += tally.false_negative
     for label, tally in totals.items():
-        assert tally.precision >= 0.9 and tally.recall >= 0.9, (label, tally, runs)
+        assert tally.precision >= 0.9 and tally.recall >= 0.9, (label, tally)
+    # A problem none of whose posts the sentiment model calls negative has no issue at all.
+    seen = [detection_rate(scenario, predicted) for scenario, predicted, _ in runs]
+    assert sum(seen) / len(seen) >= 0.8, seen
 
 
 def test_bots_and_bare_links_are_noise_and_edited_reposts_count_once(runs):
@@ -47,6 +50,8 @@ def test_bots_and_bare_links_are_noise_and_edited_reposts_count_once(runs):
             _, noise, _, issue_id = by_external[external_id]
             assert noise in {"bot_burst", "link_only"} and issue_id is None, external_id
         for repost, original in scenario.edited_reposts.items():
-            assert ids[by_external[repost][2]] == original, repost
+            # An edited re-post counts once: linked to the first copy of what it repeats.
+            first = by_external[original][2]
+            assert ids[by_external[repost][2]] == (ids[first] if first else original), repost
         genuine = [row for row in rows if row[0] not in scenario.noise]
         assert not [row for row in genuine if row[1] is not None]  # no customer silenced

@@ -91,3 +91,19 @@ def test_an_unreadable_file_goes_to_failed_and_the_rest_is_stored(db_url, tmp_pa
     assert result.success
     assert counts(db_url)[:2] == (1, 1)
     assert [p.name for p in (root / "failed").rglob("*.csv")] == ["broken.csv"]
+
+
+def test_personal_data_is_redacted_before_storage_when_configured(db_url, tmp_path):
+    root, _ = setup_inbox(tmp_path)
+    config_path = tmp_path / "cxradar.yaml"
+    config_path.write_text(
+        yaml.safe_dump({"inbox": {"path": "inbox"}, "privacy": {"redact_pii": True}}),
+        encoding="utf-8",
+    )
+    post = {**MENTION, "text": "Refund to DE89 3704 0044 0532 0130 00 please, write to a@b.de"}
+    (root / "mentions" / "post.jsonl").write_text(json.dumps(post), encoding="utf-8")
+    assert run_inbox(db_url, ConfigResource(path=str(config_path))).success
+    with session_scope(db_url) as session:
+        stored = session.scalar(select(Mention.text))
+    assert "DE89" not in stored and "a@b.de" not in stored
+    assert "[iban]" in stored and "[email]" in stored
