@@ -14,7 +14,7 @@ $(BIN)/python:
 # torch first and pinned: the CPU build; a bare `torch` would pull a multi-GB CUDA build.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,ops]"
 	touch $@
 
 setup: $(VENV)/.installed
