@@ -54,9 +54,9 @@ OUTLIER_SIMILARITY = 0.75  # complaints no topic took are one issue only when ne
 # A broad topic can hold several problems: inside it, complaints are split where their
 # average pairwise similarity drops below this (average linkage), then parts whose centres
 # are MERGE_SIMILARITY alike are joined again (e.g. the English and German halves).
-# Measured on generated scenarios: paraphrases of one problem pair at 0.30-0.45 on average,
-# different problems at 0.05-0.20.
-LINKAGE_SIMILARITY = 0.30
+# Measured on generated scenarios (per-language centring): splitting there keeps 95-100 % of
+# each part one problem, and a problem falls into 1-3 parts that the second step joins.
+LINKAGE_SIMILARITY = 0.35
 LINKAGE_MAX_SIZE = 4000  # average linkage is quadratic; larger groups are split by topic only
 CENTRE_SAMPLE = 20_000
 MIN_LANGUAGE_SAMPLE = 10  # fewer texts in a language: the overall centre serves it
@@ -145,10 +145,19 @@ def split_mixed(ids: list[int], vectors: np.ndarray) -> list[list[int]]:
         return parts
     index = {mention_id: row for row, mention_id in enumerate(ids)}
     centres = np.stack([_unit(vectors[[index[i] for i in part]].mean(axis=0)) for part in parts])
-    joined = group_outliers(list(range(len(parts))), centres, MERGE_SIMILARITY)
-    return sorted(
-        (sorted(i for p in group for i in parts[p]) for group in joined), key=len, reverse=True
-    )
+    # Average linkage again, on the parts' centres: single linkage would chain two problems
+    # through one in-between part.
+    joined = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=1 - MERGE_SIMILARITY,
+    ).fit_predict(centres)
+    merged = [
+        sorted(i for p, label in enumerate(joined) if label == k for i in parts[p])
+        for k in set(joined)
+    ]
+    return sorted(merged, key=len, reverse=True)
 
 
 def build_groups(rows, embeddings_of) -> list[IssueGroup]:

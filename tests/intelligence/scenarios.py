@@ -498,11 +498,13 @@ def predicted_labels(db_url: str, scenario: Scenario) -> dict[str, str | None]:
     }
 
 
-def run_scenario(seed: int, folder: Path) -> tuple[Scenario, dict[str, str | None], str]:
+def run_scenario(
+    seed: int, folder: Path, isolated: int = 3
+) -> tuple[Scenario, dict[str, str | None], str]:
     """Generate, run the whole pipeline on it (SQLite); the labels found and the database."""
     from cxradar.cli import main
 
-    scenario = generate(seed)
+    scenario = generate(seed, isolated=isolated)
     config = write(scenario, folder)
     url = f"sqlite:///{folder / 'cxradar.db'}"
     if main(["--database", url, "run", "--config", str(config)]) != 0:

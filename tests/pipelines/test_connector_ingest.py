@@ -6,6 +6,8 @@ The live resources are pointed at the servers through their configuration
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 import pytest
 import yaml
@@ -15,6 +17,7 @@ from connectors import appstore as appstore_module
 from connectors import feeds as feeds_module
 from connectors import reddit as reddit_module
 from connectors import zendesk as zendesk_module
+from connectors.googleplay import REVIEWS_PATH
 from cxradar.db import session_scope
 from cxradar.schema import IngestError, Mention, Source, Ticket
 from pipelines.ingest import raw_mentions, reddit_mentions, support_tickets
@@ -22,11 +25,13 @@ from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.sources import (
     AppStoreResource,
     FeedsResource,
+    GooglePlayResource,
     RedditResource,
     ZendeskResource,
     source_resources,
 )
 from tests.connectors.conftest import LocalServer, Reply
+from tests.connectors.test_googleplay import batchexecute, raw_review
 
 REDDIT = reddit_module.RECORDED_FOLDER
 ZENDESK = zendesk_module.RECORDED_FOLDER
@@ -70,6 +75,14 @@ def serve_feed_and_appstore(server: LocalServer) -> None:
         server.route(base.format(page), Reply(200, body, {"Content-Type": "text/javascript"}))
 
 
+def serve_googleplay(server: LocalServer) -> None:
+    reviews = [
+        raw_review(f"gp:{n}", datetime(2026, 11, 20, n, tzinfo=UTC), score=1 + n % 5)
+        for n in range(1, 7)
+    ]
+    server.route(REVIEWS_PATH, batchexecute(reviews))
+
+
 def write_config(tmp_path, server: LocalServer) -> str:
     config = {
         "brands": [{"name": "Nordpay", "keywords": ["nordpay"]}],
@@ -82,6 +95,7 @@ def write_config(tmp_path, server: LocalServer) -> str:
                 "keywords": ["Nordpay"],
             },
             {"name": "appstore-de", "type": "appstore", "app_id": "1555000000", "country": "de"},
+            {"name": "play", "type": "googleplay", "app_id": "com.nordpay.app"},
         ],
         "ticket_sources": [{"name": "zendesk", "type": "zendesk", "base_url": server.url}],
     }
@@ -106,6 +120,7 @@ def ingest(db_url: str, config_path: str, server: LocalServer) -> dg.ExecuteInPr
         "zendesk": ZendeskResource(email="cx@example.com", api_token=SECRET, retries=0),
         "feeds": FeedsResource(retries=0),
         "appstore": AppStoreResource(base_url=server.url, retries=0),
+        "googleplay": GooglePlayResource(base_url=server.url),
     }
     return dg.materialize(
         [raw_mentions, reddit_mentions, support_tickets],
@@ -132,6 +147,7 @@ def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path
     serve_reddit(server)
     serve_zendesk(server)
     serve_feed_and_appstore(server)
+    serve_googleplay(server)
     config_path = write_config(tmp_path, server)
 
     first = ingest(db_url, config_path, server)
@@ -140,6 +156,7 @@ def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path
     assert mentions >= 8 and tickets >= 4
     per_source = metadata(first, raw_mentions)["per_source"]
     assert per_source["news"]["new"] >= 4 and per_source["appstore-de"]["new"] >= 6
+    assert per_source["play"]["new"] == 6
     assert (
         metadata(first, reddit_mentions)["new"] + metadata(first, raw_mentions)["new"] == mentions
     )
@@ -152,6 +169,7 @@ def test_sources_ingest_over_http_and_a_second_run_adds_nothing(db_url, tmp_path
         "zendesk": "zendesk",
         "news": "rss",
         "appstore-de": "appstore",
+        "play": "googleplay",
     }
     assert sum(url.startswith("https://www.reddit.com/r/") for url in urls) >= 5
 
@@ -170,6 +188,7 @@ def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path
     serve_reddit(server, token_status=401)  # wrong Reddit credentials
     serve_zendesk(server)
     serve_feed_and_appstore(server)
+    serve_googleplay(server)
     server.route(
         "/news.xml", Reply(200, "<html>a login page</html>", {"Content-Type": "text/html"})
     )
@@ -196,6 +215,7 @@ def test_a_failing_source_is_reported_and_the_others_are_stored(db_url, tmp_path
 def test_a_bad_item_is_recorded_and_its_neighbours_stored(db_url, tmp_path, server):
     serve_reddit(server)
     serve_feed_and_appstore(server)
+    serve_googleplay(server)
     page = yaml.safe_load((ZENDESK / "tickets_page_2.json").read_text(encoding="utf-8"))
     page["tickets"][0]["created_at"] = "not a date"
     server.route(zendesk_module.EXPORT_PATH, Reply(200, page))
