@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from cxradar.db import database_url, get_engine, redact_url  # noqa: E402
-from dashboard import queries, ui  # noqa: E402
+from dashboard import auth, queries, ui  # noqa: E402
 from dashboard.exports import md_escape  # noqa: E402
 from dashboard.i18n import translate  # noqa: E402
 
@@ -45,6 +45,9 @@ def main() -> None:
     st.set_page_config(page_title="cxradar", page_icon="📡", layout="wide")
     url = database_url()
     language = ui.current_language()
+    if not auth.signed_in():
+        single_page(lambda: auth.login_form(language))
+        return
     page = None
     try:
         engine = get_engine(url)
