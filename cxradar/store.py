@@ -144,7 +144,36 @@ def store_tickets(
     ]
     result.new = _insert_ignore(session, Ticket, rows)
     result.already_stored = result.fetched - result.new
+    if result.already_stored:
+        _refresh_ticket_state(session, rows)
     return result
+
+
+TICKET_STATE = ("status", "channel", "tags")
+
+
+def _refresh_ticket_state(session: Session, rows: list[dict]) -> int:
+    """A ticket fetched again (Zendesk exports updated tickets) takes its new status and tags.
+
+    Subject and body stay as first stored: they were encoded and linked to issues.
+    """
+    latest = {(row["source_id"], row["external_id"]): row for row in rows}
+    changed = 0
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        keys = list(latest)[start : start + _INSERT_CHUNK]
+        stored = session.scalars(
+            select(Ticket).where(
+                Ticket.source_id.in_({k[0] for k in keys}),
+                Ticket.external_id.in_({k[1] for k in keys}),
+            )
+        )
+        for ticket in stored:
+            row = latest.get((ticket.source_id, ticket.external_id))
+            if row and any(getattr(ticket, key) != row[key] for key in TICKET_STATE):
+                for key in TICKET_STATE:
+                    setattr(ticket, key, row[key])
+                changed += 1
+    return changed
 
 
 def _ticket_row(record: TicketRecord, source_id: int, redact_pii: bool) -> dict:

@@ -81,3 +81,27 @@ def test_tickets_are_idempotent_too(db_url):
     with session_scope(db_url) as session:
         stored = session.scalars(select(Ticket)).all()
     assert len(stored) == 1 and stored[0].tags == ["login", "2fa"]
+
+
+def test_a_ticket_fetched_again_takes_its_new_status_and_tags(db_url):
+    from dataclasses import replace
+
+    ticket = TicketRecord(
+        source="zendesk",
+        external_id="35437",
+        created_at=WHEN,
+        subject="Doppelt abgebucht",
+        body="Bitte erstatten",
+        status="open",
+        tags=("billing",),
+    )
+    with session_scope(db_url) as session:
+        store_tickets(session, [ticket], "zendesk")
+    solved = replace(ticket, status="solved", tags=("billing", "refunded"), body="edited")
+    with session_scope(db_url) as session:
+        result = store_tickets(session, [solved], "zendesk")
+    assert result.new == 0
+    with session_scope(db_url) as session:
+        [stored] = session.scalars(select(Ticket)).all()
+    assert stored.status == "solved" and stored.tags == ["billing", "refunded"]
+    assert stored.body == "Bitte erstatten"  # encoded and linked as first stored
