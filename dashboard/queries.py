@@ -15,7 +15,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, case, exists, func, insert, inspect, literal_column, or_, select
+from sqlalchemy import (
+    Engine,
+    case,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -503,6 +514,15 @@ def _text_match(connection, text: str):
     text = text.strip()
     if not text:
         return None
+    if connection.dialect.name == "sqlite" and len(text) >= FTS_MIN_CHARS and _has_fts(connection):
+        # The trigram index (migration 0004): any substring of 3+ characters, case-folded.
+        phrase = '"' + text.replace('"', '""') + '"'
+        hits = (
+            select(literal_column("rowid"))
+            .select_from(table("mentions_fts"))
+            .where(literal_column("mentions_fts").op("MATCH")(phrase))
+        )
+        return Mention.id.in_(hits.scalar_subquery())
     if connection.dialect.name == "sqlite":
         raw = connection.connection.driver_connection
         raw.create_function("cx_fold", 1, _fold, deterministic=True)
@@ -515,6 +535,13 @@ def _text_match(connection, text: str):
         Mention.text.icontains(text, autoescape=True),
         func.coalesce(Mention.title, "").icontains(text, autoescape=True),
     )
+
+
+FTS_MIN_CHARS = 3  # trigrams: shorter needles fall back to a scan
+
+
+def _has_fts(connection) -> bool:
+    return "mentions_fts" in inspect(connection).get_table_names()
 
 
 def _fold(value: str | None) -> str | None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from dashboard import queries
 from dashboard.queries import Filters, Period
@@ -125,7 +126,27 @@ def test_text_search_folds_german_case_and_treats_wildcards_literally(engine):
     assert queries.search_mentions(engine, filters, text="%").total == 1
     assert queries.search_mentions(engine, filters, text="_").total == 0
     assert queries.search_mentions(engine, filters, text="'; DROP TABLE mentions; --").total == 0
+    assert queries.search_mentions(engine, filters, text='"quoted"').total == 0
     assert queries.kpis(engine, filters).volume == 40
+
+
+def test_the_sqlite_text_index_follows_inserts_edits_and_erasure(engine):
+    from sqlalchemy import delete, update
+
+    from cxradar.schema import Mention
+
+    filters = Filters(OCTOBER)
+    with engine.connect() as connection:
+        assert queries._has_fts(connection)
+    with engine.begin() as connection:
+        first = connection.execute(select(Mention.id).order_by(Mention.id)).scalar()
+        connection.execute(
+            update(Mention).where(Mention.id == first).values(text="Ein Zebrastreifen-Problem")
+        )
+    assert queries.search_mentions(engine, filters, text="ZEBRASTREIFEN").total == 1
+    with engine.begin() as connection:
+        connection.execute(delete(Mention).where(Mention.id == first))
+    assert queries.search_mentions(engine, filters, text="zebrastreifen").total == 0
 
 
 def test_alerts_sources_and_errors(engine):
