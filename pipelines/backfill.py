@@ -6,7 +6,7 @@ days of encoding that restarts from scratch on failure and cannot be spread over
 ``mention_backfill`` does the same work for the mentions *created* on one day, so a
 backfill is a set of small runs Dagster can retry, queue and hand to Celery workers.
 
-It reuses ``normalise_batch`` and ``enrich_batch``, so a backfilled mention is exactly
+It reuses ``normalise_pending`` and ``enrich_pending``, so a backfilled mention is exactly
 what the hourly run would have made of it. A mention is picked only while it is not
 normalised / not enriched, so running a partition twice stores nothing the second time,
 and the hourly run and a backfill never process a mention twice.
@@ -19,10 +19,9 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from sqlalchemy import select
 
-from cxradar.schema import Enrichment, Mention
-from pipelines.enrich import BATCH, ProgressLog, enrich_batch, normalise_batch
+from cxradar.schema import Mention
+from pipelines.enrich import enrich_pending, normalise_pending, unenriched_ids
 from pipelines.resources import DatabaseResource, ModelsResource
 
 BACKFILL_START_ENV = "CXRADAR_BACKFILL_START"
@@ -50,55 +49,6 @@ def _of_day(window: tuple[datetime, datetime]):
     return Mention.created_at >= window[0], Mention.created_at < window[1]
 
 
-def normalise_day(db: DatabaseResource, detector, window) -> int:
-    """Language, cross-posts and noise for the day's mentions not normalised yet."""
-    processed = 0
-    while True:
-        with db.session() as session:  # one transaction per batch, as the hourly asset
-            batch = session.scalars(
-                select(Mention)
-                .where(*_of_day(window), Mention.normalised_at.is_(None))
-                .order_by(Mention.id)
-                .limit(BATCH * 4)
-            ).all()
-            if not batch:
-                return processed
-            normalise_batch(session, batch, detector)
-            processed += len(batch)
-
-
-def unenriched_of_day(db: DatabaseResource, window) -> list[int]:
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(Mention.id)
-                .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
-                .where(
-                    *_of_day(window),
-                    Mention.normalised_at.is_not(None),
-                    Enrichment.mention_id.is_(None),
-                )
-                .order_by(Mention.id)
-            )
-        )
-
-
-def enrich_day(db: DatabaseResource, models: ModelsResource, pending: list[int], log) -> int:
-    """Encode, classify and store the given mentions, one committed batch at a time."""
-    encoder, sentiment = models.get_encoder(), models.get_sentiment()
-    progress = ProgressLog(log, "backfill: enriching mentions", len(pending))
-    for start in range(0, len(pending), BATCH):
-        with db.session() as session:
-            batch = session.scalars(
-                select(Mention)
-                .where(Mention.id.in_(pending[start : start + BATCH]))
-                .order_by(Mention.id)
-            ).all()
-            enrich_batch(session, batch, encoder, sentiment, models.batch_size)
-        progress.advance(len(batch))
-    return len(pending)
-
-
 @dg.asset(
     group_name=BACKFILL_GROUP,
     partitions_def=backfill_partitions(),
@@ -123,10 +73,13 @@ def enrich_day(db: DatabaseResource, models: ModelsResource, pending: list[int],
 def mention_backfill(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
-    window = day_window(context.partition_key)
-    normalised = normalise_day(db, models.get_language_detector(), window)
-    pending = unenriched_of_day(db, window)
-    enriched = enrich_day(db, models, pending, context.log) if pending else 0
+    day = _of_day(day_window(context.partition_key))
+    normalised, _, _ = normalise_pending(db, models.get_language_detector(), *day)
+    with db.session() as session:
+        pending = unenriched_ids(session, *day)
+    if pending:
+        enrich_pending(db, models, pending, context.log, what="the day's mentions")
+    enriched = len(pending)
     context.log.info(f"{context.partition_key}: normalised {normalised}, enriched {enriched}")
     return dg.MaterializeResult(metadata={"normalised": normalised, "enriched": enriched})
 

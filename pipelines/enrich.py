@@ -65,21 +65,7 @@ class ProgressLog:
 def normalised_mentions(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
-    detector = models.get_language_detector()
-    processed = duplicates = noise = 0
-    while True:
-        with db.session() as session:
-            batch = session.scalars(
-                select(Mention)
-                .where(Mention.normalised_at.is_(None))
-                .order_by(Mention.id)
-                .limit(BATCH * 4)
-            ).all()
-            if not batch:
-                break
-            linked, marked = normalise_batch(session, batch, detector)
-            duplicates, noise = duplicates + linked, noise + marked
-            processed += len(batch)
+    processed, duplicates, noise = normalise_pending(db, models.get_language_detector())
     context.log.info(
         f"normalised {processed} mentions, {duplicates} cross-posts linked, "
         f"{noise} marked as noise (link-only or bot burst)"
@@ -87,6 +73,28 @@ def normalised_mentions(
     return dg.MaterializeResult(
         metadata={"normalised": processed, "cross_posts": duplicates, "noise": noise}
     )
+
+
+def normalise_pending(db: DatabaseResource, detector, *where) -> tuple[int, int, int]:
+    """Normalise every mention not normalised yet (and matching ``where``), batch by batch.
+
+    Returns (normalised, cross-posts linked, marked as noise). The hourly asset calls it
+    for everything new, the backfill for one day.
+    """
+    processed = duplicates = noise = 0
+    while True:
+        with db.session() as session:  # one transaction per batch
+            batch = session.scalars(
+                select(Mention)
+                .where(Mention.normalised_at.is_(None), *where)
+                .order_by(Mention.id)
+                .limit(BATCH * 4)
+            ).all()
+            if not batch:
+                return processed, duplicates, noise
+            linked, marked = normalise_batch(session, batch, detector)
+            duplicates, noise = duplicates + linked, noise + marked
+            processed += len(batch)
 
 
 def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, int]:
@@ -170,11 +178,29 @@ def mention_enrichments(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
     with db.session() as session:
-        pending = _unenriched_ids(session)
+        pending = unenriched_ids(session)
     if not pending:
         return dg.MaterializeResult(metadata={"enriched": 0})
+    counts, near_duplicates = enrich_pending(db, models, pending, context.log)
+    return dg.MaterializeResult(
+        metadata={
+            "enriched": len(pending),
+            **counts,
+            "near_duplicates": near_duplicates,
+            "encoder": models.get_encoder().name,
+        }
+    )
+
+
+def enrich_pending(
+    db: DatabaseResource, models: ModelsResource, pending: list[int], log, what="mentions"
+) -> tuple[dict[str, int], int]:
+    """Encode, classify and store the given mentions, one committed batch at a time.
+
+    Returns the count per sentiment and how many edited re-posts were linked.
+    """
     encoder, sentiment = models.get_encoder(), models.get_sentiment()
-    progress = ProgressLog(context.log, "enriching mentions", len(pending))
+    progress = ProgressLog(log, f"enriching {what}", len(pending))
     counts = {"negative": 0, "neutral": 0, "positive": 0}
     near_duplicates = 0
     for start in range(0, len(pending), BATCH):
@@ -189,14 +215,7 @@ def mention_enrichments(
             for label in labels:
                 counts[label] += 1
         progress.advance(len(batch))
-    return dg.MaterializeResult(
-        metadata={
-            "enriched": len(pending),
-            **counts,
-            "near_duplicates": near_duplicates,
-            "encoder": encoder.name,
-        }
-    )
+    return counts, near_duplicates
 
 
 def enrich_batch(
@@ -237,12 +256,13 @@ def enrich_batch(
     return [result.label for result in results], linked
 
 
-def _unenriched_ids(session) -> list[int]:
+def unenriched_ids(session, *where) -> list[int]:
+    """Normalised mentions (matching ``where``) without sentiment and vector yet."""
     return list(
         session.scalars(
             select(Mention.id)
             .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
-            .where(Enrichment.mention_id.is_(None), Mention.normalised_at.is_not(None))
+            .where(Enrichment.mention_id.is_(None), Mention.normalised_at.is_not(None), *where)
             .order_by(Mention.id)
         )
     )
@@ -301,7 +321,7 @@ def _store_ticket_vectors(session, tickets: Sequence[Ticket], encoder, vectors, 
 )
 def every_mention_enriched(db: DatabaseResource) -> dg.AssetCheckResult:
     with db.session() as session:
-        missing = len(_unenriched_ids(session))
+        missing = len(unenriched_ids(session))
         total = session.scalar(select(func.count(Enrichment.mention_id)))
     return dg.AssetCheckResult(
         passed=missing == 0, metadata={"missing": missing, "enriched": total}

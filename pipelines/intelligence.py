@@ -185,12 +185,15 @@ def build_groups(rows, embeddings_of) -> list[IssueGroup]:
             # The largest topic names the issue, so its id is stable while that topic lives.
             lead = max(merged, key=lambda t: (len(kept[t]), -t))
             ids = sorted(i for t in merged for i in kept[t])
-            members, strays = split_off_strays(ids, embeddings_of(ids), MEMBER_SIMILARITY)
+            vectors = embeddings_of(ids)
+            members, strays = split_off_strays(ids, vectors, MEMBER_SIMILARITY)
             outliers += strays
             if not members:
                 continue
             sizes = {t: len(kept[t]) for t in merged}
-            main, *others = split_mixed(members, embeddings_of(members))
+            row = {mention_id: index for index, mention_id in enumerate(ids)}
+            member_vectors = vectors[[row[i] for i in members]]  # loaded once above
+            main, *others = split_mixed(members, member_vectors)
             groups.append(IssueGroup(f"topic:{lead}", lead, main, sizes))
             # Another problem the topic swept in gets its own issue, keyed by its first post.
             groups += [IssueGroup(f"topic:{lead}:{part[0]}", lead, part) for part in others]
