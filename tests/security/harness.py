@@ -23,9 +23,9 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import JSON, String, Text, create_engine, func, select, text
 
-from cxradar.schema import Alert, Embedding, Enrichment, Issue, Mention, Ticket
+from cxradar.schema import Alert, Base, Embedding, Enrichment, Issue, Mention, Ticket
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("appstore", "playstore")
@@ -326,3 +326,16 @@ def issue_problems(database_url: str) -> list[str]:
     engine.dispose()
     lonely = [f"negative mention {m} has no issue" for m, i in negative if i not in issue_ids]
     return lonely + half_written_rows(database_url)
+
+
+def database_text(url: str) -> str:
+    """Every text and JSON value of every table, one per line (to search for what must go)."""
+    engine = create_engine(url)
+    values = []
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
+            for row in connection.execute(select(*columns)) if columns else ():
+                values += [json.dumps(value, ensure_ascii=False, default=str) for value in row]
+    engine.dispose()
+    return "\n".join(values)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import JSON, String, Text, create_engine, select
+from sqlalchemy import select
 
 from cxradar.cli import main
 from cxradar.db import session_scope
@@ -16,7 +16,6 @@ from cxradar.privacy import redact
 from cxradar.records import MentionRecord, TicketRecord
 from cxradar.schema import (
     Alert,
-    Base,
     Embedding,
     Enrichment,
     Issue,
@@ -26,6 +25,7 @@ from cxradar.schema import (
     Ticket,
 )
 from cxradar.store import forget_author, store_mentions, store_tickets, vector_to_bytes
+from tests.security.harness import database_text
 
 REDACTED = [
     ("Schreib mir an max.mustermann@example.de bitte", "Schreib mir an [email] bitte"),
@@ -189,18 +189,6 @@ def _alert(sample: str) -> Alert:
     )  # fmt: skip
 
 
-def everything_stored(url: str) -> str:
-    engine = create_engine(url)
-    values = []
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
-            for row in connection.execute(select(*columns)) if columns else ():
-                values += [json.dumps(value, ensure_ascii=False, default=str) for value in row]
-    engine.dispose()
-    return "\n".join(values)
-
-
 def test_forget_erases_the_author_and_everything_derived(db_url, capsys):
     ids = seed(db_url)
     assert main(["--database", db_url, "forget", "--author", VICTIM, "--source", SOURCE,
@@ -208,7 +196,7 @@ def test_forget_erases_the_author_and_everything_derived(db_url, capsys):
     printed = capsys.readouterr().out
     assert "mentions: 2" in printed and "issues removed: 1" in printed and "tickets: 1" in printed
 
-    stored = everything_stored(db_url)
+    stored = database_text(db_url)
     for trace in [*VICTIM_TEXTS[1:], VICTIM_TEXTS[0][:30], "T-jane"]:
         assert trace not in stored.replace(json.dumps(VICTIM_TEXTS[0])[1:-1], "")  # the copy
     with session_scope(db_url) as session:
@@ -237,7 +225,7 @@ def test_forgotten_posts_are_not_stored_again(db_url):
     again = MentionRecord(SOURCE, "v0", WHEN, VICTIM_TEXTS[0], author=VICTIM)
     with session_scope(db_url) as session:
         assert store_mentions(session, [again], "file").new == 0
-        assert VICTIM not in everything_stored(db_url).replace('"jane_doe_77"', "", 1)
+        assert VICTIM not in database_text(db_url).replace('"jane_doe_77"', "", 1)
 
 
 def test_forget_asks_before_erasing_and_says_when_nothing_matches(sqlite_url, capsys):

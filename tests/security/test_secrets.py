@@ -13,16 +13,16 @@ import logging
 
 import dagster as dg
 import pytest
-from sqlalchemy import JSON, String, Text, create_engine, select
+from sqlalchemy import create_engine, select
 
 from cxradar.cli import main
 from cxradar.config import dump_redacted, load_config
-from cxradar.schema import Alert, Base
+from cxradar.schema import Alert
 from pipelines.definitions import build_defs
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
 from pipelines.sources import FeedsResource, RedditResource, ZendeskResource
 from tests.connectors.conftest import LocalServer, Reply
-from tests.security.harness import SMALL, write_corpus
+from tests.security.harness import SMALL, database_text, write_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -98,19 +98,6 @@ def run_pipeline(url: str, config: str, server: LocalServer) -> dg.ExecuteInProc
     )
     result.instance_logs = [repr(entry) for entry in instance.all_logs(result.run_id)]
     return result
-
-
-def database_text(url: str) -> str:
-    """Every text and JSON value of every table."""
-    engine = create_engine(url)
-    values = []
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
-            for row in connection.execute(select(*columns)) if columns else ():
-                values += [json.dumps(value, default=str) for value in row]
-    engine.dispose()
-    return "\n".join(values)
 
 
 def cli_output(args: list[str], capsys) -> str:
