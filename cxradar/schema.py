@@ -144,6 +144,7 @@ class Enrichment(Base):
         Index("ix_enrichments_topic", "topic_id"),
         Index("ix_enrichments_issue", "issue_id"),
         Index("ix_enrichments_sentiment", "sentiment"),
+        Index("ix_enrichments_enriched_at", "enriched_at"),
     )
     mention_id: Mapped[int] = mapped_column(
         ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True
@@ -215,6 +216,9 @@ class Issue(Base):
     reach: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Mean of the members' centred vectors (float32 bytes): new complaints are matched
+    # against it without reloading every member (see pipelines/intelligence.py).
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class IssueLink(Base):

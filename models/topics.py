@@ -468,6 +468,4 @@ def class_keywords(
     average_words = counts.sum() / len(joined)
     idf = np.log(1 + average_words / np.maximum(counts.sum(axis=0), 1.0))
     scores = tf * idf
-    return [
-        [str(words[i]) for i in np.argsort(-row)[:top_n] if row[i] > 0] for row in scores
-    ]
+    return [[str(words[i]) for i in np.argsort(-row)[:top_n] if row[i] > 0] for row in scores]

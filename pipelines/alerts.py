@@ -91,9 +91,47 @@ def negative_times(session, scope: Scope) -> list[datetime]:
     return list(session.scalars(query))
 
 
-def _scores(scope: Scope, times: list[datetime], until: datetime, config) -> tuple:
+def negative_counts(session, scope: Scope) -> dict[datetime, int]:
+    """Negative originals per bucket (UTC), counted by the database.
+
+    The hourly run reads one row per bucket, not one per negative mention of the whole
+    history, so its cost barely grows with the corpus.
+    """
+    bucket = _bucket(session.get_bind().dialect.name, scope.freq)
+    query = (
+        select(bucket, func.count())
+        .select_from(Mention)
+        .join(Enrichment, Enrichment.mention_id == Mention.id)
+        .where(negative_filter(), Mention.duplicate_of.is_(None))
+        .group_by(bucket)
+    )
+    if scope.source:
+        query = query.join(Source, Source.id == Mention.source_id).where(
+            Source.name == scope.source
+        )
+    if scope.brand:
+        query = query.where(Mention.brand == scope.brand)
+    if scope.issue_id is not None:
+        query = query.where(Enrichment.issue_id == scope.issue_id)
+    return {_bucket_start(value): count for value, count in session.execute(query)}
+
+
+def _bucket(dialect: str, freq: str):
+    column = Mention.__table__.c.created_at  # the raw column: SQL functions see stored values
+    if dialect == "sqlite":  # stored as naive UTC text
+        return func.strftime("%Y-%m-%d %H:00:00" if freq == "hour" else "%Y-%m-%d", column)
+    return func.date_trunc(freq, func.timezone("UTC", column))
+
+
+def _bucket_start(value) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _scores(scope: Scope, counts: dict[datetime, int], until: datetime, config) -> tuple:
     """The scope's complete buckets up to ``until`` and each bucket's spike score."""
-    series = count_series(times, scope.freq, min(times), bucket_floor(until, scope.freq))
+    starts = count_series([], scope.freq, min(counts), bucket_floor(until, scope.freq))
+    series = [(start, counts.get(start, 0)) for start, _ in starts]
     scores = score_buckets(
         series,
         season=SEASON[scope.freq],
@@ -104,15 +142,15 @@ def _scores(scope: Scope, times: list[datetime], until: datetime, config) -> tup
     return series, scores
 
 
-def replay(session, scope: Scope, times: list[datetime], until: datetime, config) -> list:
+def replay(session, scope: Scope, counts: dict[datetime, int], until: datetime, config) -> list:
     """Apply the state machine at every bucket end after the last one evaluated."""
-    if not times:
+    if not counts:
         return []
     state_key = f"alerts.evaluated_until.{scope.name}"
     state = session.get(PipelineState, state_key)
     done = datetime.fromisoformat(state.value) if state else None
     width = BUCKET[scope.freq]
-    series, scores = _scores(scope, times, until, config)  # only complete buckets
+    series, scores = _scores(scope, counts, until, config)  # only complete buckets
     touched = []
     for index in range(1, len(series) + 1):
         now = series[index - 1][0] + width
@@ -296,8 +334,8 @@ def negative_spike_alerts(
         touched = []
         # The data's own clock: the bucket holding the newest mention is still filling.
         for scope in scopes_in(session):
-            times = negative_times(session, scope)
-            touched += replay(session, scope, times, newest, config)
+            counts = negative_counts(session, scope)
+            touched += replay(session, scope, counts, newest, config)
         changes = [f"alert {a.status}: {a.scope} {a.window_start:%Y-%m-%d %H:%M}" for a in touched]
     # The alerts are committed before anything is sent; each send has its own transactions.
     delivery = deliver(db, notifier, config, datetime.now(UTC), context.log)
@@ -351,7 +389,8 @@ def backtest(session, config, start: datetime, end: datetime) -> list[BacktestAl
 
 def _replay_in_memory(scope: Scope, times, start, end, config) -> list[BacktestAlert]:
     width = BUCKET[scope.freq]
-    series, scores = _scores(scope, times, end, config)
+    counts = Counter(bucket_floor(moment, scope.freq) for moment in times)
+    series, scores = _scores(scope, counts, end, config)
     open_alerts: dict[str, OpenAlert] = {}
     closed: set[str] = set()
     sent = []

@@ -22,12 +22,12 @@ ASSIGN_CHUNK = 5_000
 FIT_STATE_KEY = "topics.fit_corpus_size"
 
 
-def _state(session, key: str) -> str | None:
+def read_state(session, key: str) -> str | None:
     row = session.get(PipelineState, key)
     return row.value if row else None
 
 
-def _set_state(session, key: str, value: str) -> None:
+def write_state(session, key: str, value: str) -> None:
     row = session.get(PipelineState, key)
     if row is None:
         session.add(PipelineState(key=key, value=value))
@@ -86,7 +86,7 @@ def mention_topics(
     brand_words = [word for brand in config.brands for word in [brand.name, *brand.keywords]]
     with db.session() as session:
         corpus = session.scalar(select(func.count(Enrichment.mention_id))) or 0
-        fitted_on = int(_state(session, FIT_STATE_KEY) or 0)
+        fitted_on = int(read_state(session, FIT_STATE_KEY) or 0)
         old_topics = load_topics(session)
     refit = not old_topics or corpus >= REFIT_GROWTH * max(fitted_on, 1)
     modeler = _modeler(config, brand_words)
@@ -108,17 +108,11 @@ def mention_topics(
 
 def _refit(context, db, modeler, old_topics, corpus: int) -> int:
     with db.session() as session:
-        rows = session.execute(
-            select(Mention.id, Mention.title, Mention.text)
-            .join(Enrichment, Enrichment.mention_id == Mention.id)
-            .where(Mention.duplicate_of.is_(None))
-            .order_by(Mention.id)
-        ).all()
-        sample = rows if len(rows) <= FIT_SAMPLE else random.Random(42).sample(rows, FIT_SAMPLE)
-        ids = [row.id for row in sample]
+        ids = fit_sample(session)
+        texts = _model_texts(session, ids)
         embeddings = load_embeddings(session, "mention", ids)
     context.log.info(f"fitting topics on {len(ids)} mentions (BERTopic)")
-    fit = modeler.fit([model_text(row.title, row.text) for row in sample], embeddings)
+    fit = modeler.fit(texts, embeddings)
     if old_topics:
         next_id = max(topic.topic_id for topic in old_topics) + 1
         with db.session() as session:
@@ -135,9 +129,39 @@ def _refit(context, db, modeler, old_topics, corpus: int) -> int:
                 .where(Enrichment.mention_id == mention_id)
                 .values(topic_id=int(topic_id))
             )
-        _set_state(session, FIT_STATE_KEY, str(corpus))
+        write_state(session, FIT_STATE_KEY, str(corpus))
     context.log.info(f"{len(fit.topics)} topics")
     return len(ids)
+
+
+def fit_sample(session) -> list[int]:
+    """Ids of the originals the fit sees: all of them, or FIT_SAMPLE drawn at random.
+
+    Only ids are read for the draw; texts and vectors are loaded for the sample alone,
+    so the memory a refit needs does not grow with the corpus.
+    """
+    ids = list(
+        session.scalars(
+            select(Mention.id)
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(Mention.duplicate_of.is_(None))
+            .order_by(Mention.id)
+        )
+    )
+    return ids if len(ids) <= FIT_SAMPLE else random.Random(42).sample(ids, FIT_SAMPLE)
+
+
+def _model_texts(session, ids: list[int]) -> list[str]:
+    """The model text of each mention, in the order given."""
+    texts: dict[int, str] = {}
+    for start in range(0, len(ids), ASSIGN_CHUNK):
+        rows = session.execute(
+            select(Mention.id, Mention.title, Mention.text).where(
+                Mention.id.in_(ids[start : start + ASSIGN_CHUNK])
+            )
+        )
+        texts.update((row.id, model_text(row.title, row.text)) for row in rows)
+    return [texts[mention_id] for mention_id in ids]
 
 
 def _assign_new(db, modeler, min_similarity: float) -> int:
