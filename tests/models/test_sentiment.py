@@ -107,11 +107,11 @@ def test_star_ratings_override_polite_words(model):
     assert labels(model, [kind], ratings=[5]) == ["positive"]
 
 
-def test_confidence_is_a_probability_and_precomputed_vectors_give_the_same_answer(model):
+def test_confidence_is_a_probability_and_precomputed_features_give_the_same_answer(model):
     texts = ["Great app", "Terrible app", "What time is it?"]
     direct = model.predict(texts)
-    vectors = load_encoder(None).encode(texts)
-    reused = model.predict(texts, embeddings=vectors)
+    features = load_encoder(None).encode_with_features(texts)[1]
+    reused = model.predict(texts, embeddings=features)
     for a, b in zip(direct, reused, strict=True):
         assert a.label == b.label and abs(a.score - b.score) < 1e-4
         assert abs(sum(a.probs) - 1) < 1e-6 and a.score == max(a.probs)

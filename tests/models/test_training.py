@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from models import evaluate, train_sentiment
+from models import evaluate, finetune_sentiment, train_sentiment
 from models.sentiment import softmax
 from models.train_sentiment import (
     HeadConfig,
@@ -71,5 +71,18 @@ def test_scripts_skip_cleanly_without_shared_data(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("CXRADAR_SHARED_DIR", str(tmp_path))
     assert train_sentiment.main(["--output", str(tmp_path / "head.npz")]) == 0
     assert evaluate.main([]) == 0
-    assert "not found" in capsys.readouterr().out
+    assert finetune_sentiment.main(["--output", str(tmp_path / "lora.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "not found" in out and "finetune_sentiment" in out
+    assert not (tmp_path / "lora.npz").exists()
     assert not (tmp_path / "head.npz").exists()
+
+
+def test_fine_tuning_batches_cover_every_text_once_with_similar_lengths():
+    lengths = [int(n) for n in np.random.default_rng(3).integers(3, 120, size=1000)]
+    batches = finetune_sentiment.batches(lengths, 32, np.random.default_rng(0))
+    seen = sorted(i for batch in batches for i in batch)
+    assert seen == list(range(1000))
+    # Length-sorted within shuffled chunks: far less padding than random batches.
+    padding = sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+    assert padding < 0.2 * sum(lengths)
