@@ -80,15 +80,7 @@ def negative_times(session, scope: Scope) -> list[datetime]:
         .join(Enrichment, Enrichment.mention_id == Mention.id)
         .where(negative_filter(), Mention.duplicate_of.is_(None))
     )
-    if scope.source:
-        query = query.join(Source, Source.id == Mention.source_id).where(
-            Source.name == scope.source
-        )
-    if scope.brand:
-        query = query.where(Mention.brand == scope.brand)
-    if scope.issue_id is not None:
-        query = query.where(Enrichment.issue_id == scope.issue_id)
-    return list(session.scalars(query))
+    return list(session.scalars(_in_scope(query, scope)))
 
 
 def negative_counts(session, scope: Scope) -> dict[datetime, int]:
@@ -105,6 +97,12 @@ def negative_counts(session, scope: Scope) -> dict[datetime, int]:
         .where(negative_filter(), Mention.duplicate_of.is_(None))
         .group_by(bucket)
     )
+    rows = session.execute(_in_scope(query, scope))
+    return {_bucket_start(value): count for value, count in rows}
+
+
+def _in_scope(query, scope: Scope):
+    """The negative-mention query narrowed to one source, brand or issue."""
     if scope.source:
         query = query.join(Source, Source.id == Mention.source_id).where(
             Source.name == scope.source
@@ -113,7 +111,7 @@ def negative_counts(session, scope: Scope) -> dict[datetime, int]:
         query = query.where(Mention.brand == scope.brand)
     if scope.issue_id is not None:
         query = query.where(Enrichment.issue_id == scope.issue_id)
-    return {_bucket_start(value): count for value, count in session.execute(query)}
+    return query
 
 
 def _bucket(dialect: str, freq: str):

@@ -351,17 +351,33 @@ def full_regroup_reason(session, asked: bool = False) -> str | None:
     Incremental runs never split or merge existing issues, and a topic refit renumbers
     topics: a full regroup now and then keeps issues as a fresh grouping would make them.
     """
+
+    def missing_centroid() -> str | None:
+        query = select(Issue.id).where(Issue.centroid.is_(None)).limit(1)
+        return "issues without a stored centroid" if session.scalar(query) else None
+
+    keys = (CENTRES_KEY, REGROUP_FIT_KEY, REGROUPED_AT_KEY)
+    return periodic_reason(session, asked, keys, "full regroup", missing_centroid)
+
+
+def periodic_reason(session, asked: bool, keys: tuple[str, str, str], work: str, also=None):
+    """Why a from-scratch pass is due: asked, first run, ``also()``, topics refitted, or a
+    day has passed; None when the incremental pass suffices.
+
+    ``keys``: the state keys of (written by the first full pass, topic fit seen then, its time).
+    """
+    first_key, fit_key, at_key = keys
     if asked or os.environ.get(FULL_REGROUP_ENV, "").lower() in ("1", "true", "yes"):
         return "asked for"
-    if read_state(session, CENTRES_KEY) is None:
+    if read_state(session, first_key) is None:
         return "first run"
-    if session.scalar(select(Issue.id).where(Issue.centroid.is_(None)).limit(1)) is not None:
-        return "issues without a stored centroid"
-    if read_state(session, REGROUP_FIT_KEY) != (read_state(session, FIT_STATE_KEY) or ""):
+    if also and (why := also()):
+        return why
+    if read_state(session, fit_key) != (read_state(session, FIT_STATE_KEY) or ""):
         return "topics were refitted"
-    last = read_state(session, REGROUPED_AT_KEY)
+    last = read_state(session, at_key)
     if last is None or utcnow() - datetime.fromisoformat(last) >= FULL_REGROUP_EVERY:
-        return f"last full regroup over {FULL_REGROUP_EVERY} ago"
+        return f"last {work} over {FULL_REGROUP_EVERY} ago"
     return None
 
 
@@ -809,16 +825,8 @@ def full_rebuild_reason(session, asked: bool = False) -> str | None:
     A topic refit renumbers every mention's topic; erasures delete mentions without
     touching enrichments: the daily full rebuild catches the latter.
     """
-    if asked or os.environ.get(FULL_REGROUP_ENV, "").lower() in ("1", "true", "yes"):
-        return "asked for"
-    if read_state(session, AGGREGATED_UNTIL_KEY) is None:
-        return "first run"
-    if read_state(session, AGGREGATES_FIT_KEY) != (read_state(session, FIT_STATE_KEY) or ""):
-        return "topics were refitted"
-    last = read_state(session, AGGREGATES_REBUILT_AT_KEY)
-    if last is None or utcnow() - datetime.fromisoformat(last) >= FULL_REGROUP_EVERY:
-        return f"last full rebuild over {FULL_REGROUP_EVERY} ago"
-    return None
+    keys = (AGGREGATED_UNTIL_KEY, AGGREGATES_FIT_KEY, AGGREGATES_REBUILT_AT_KEY)
+    return periodic_reason(session, asked, keys, "full rebuild")
 
 
 def refresh_aggregates(session, full: bool = False) -> tuple[int, int, int]:
