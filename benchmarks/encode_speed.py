@@ -8,7 +8,8 @@ English/German CX posts) it times:
 
 (a) naive: one call per text, a sentiment pass (encode + head) and a second encoding pass for
     topics, language detected per text;
-(b) the raw encoder alone: one ``encode`` call, length-sorted batches;
+(b) the raw encoder alone: one ``encode`` call, length-sorted batches; (b') the same call
+    giving the vectors and the sentiment branch's features (``encode_with_features``);
 (c) cxradar's enrichment path as ``pipelines/enrich.py`` runs it per chunk: language detection,
     one encoding pass (the vector and, from the same shared layers, the LoRA sentiment branch's
     features), the sentiment head on those features, assignment to existing topic centroids.
@@ -240,18 +241,22 @@ def run_comparison(enricher: Enricher, texts: list[str], naive_count: int, round
     enricher.enrich(texts[:64])  # warm-up: thread pools, lazy imports
     sample = texts[:naive_count]
     rate_a = len(sample) / timed(lambda: [enricher.naive(text) for text in sample])
-    rate_b = rate_c = 0.0
+    encoder, batch = enricher.encoder, enricher.batch_size
+    rate_b = rate_branch = rate_c = 0.0
     for _ in range(rounds):  # (b) and (c) alternate so that a busy spell hits both alike
-        seconds = timed(lambda: enricher.encoder.encode(texts, batch_size=enricher.batch_size))
-        rate_b = max(rate_b, len(texts) / seconds)
+        rate_b = max(rate_b, len(texts) / timed(lambda: encoder.encode(texts, batch_size=batch)))
+        seconds = timed(lambda: encoder.encode_with_features(texts, batch_size=batch))
+        rate_branch = max(rate_branch, len(texts) / seconds)
         seconds = timed(lambda: [enricher.enrich(chunk) for chunk in in_chunks(texts, CHUNK)])
         rate_c = max(rate_c, len(texts) / seconds)
     note = "" if len(sample) == len(texts) else f" (first {len(sample)} texts)"
     print(f"(a) naive, per text, two encoding passes{note}: {rate_a:8.1f} texts/s")
     print(f"(b) raw encoder, one call, batched (best of {rounds}):   {rate_b:8.1f} texts/s")
+    print(f"(b') the same with the sentiment branch's features:    {rate_branch:8.1f} texts/s")
     print(f"(c) enrichment path, {CHUNK}-text chunks (best of {rounds}): {rate_c:8.1f} texts/s")
     print(f"c/a = {rate_c / rate_a:.1f}x (target >= 5x)", end="   ")
-    print(f"c/b = {rate_c / rate_b:.2f} (target >= 0.8)")
+    print(f"c/b = {rate_c / rate_b:.2f} (target >= 0.8)", end="   ")
+    print(f"c/b' = {rate_c / rate_branch:.2f} (the pipeline's own cost over the encoder's pass)")
 
 
 def run_stream(enricher: Enricher, count: int) -> None:

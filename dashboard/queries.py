@@ -537,6 +537,7 @@ def _text_match(connection, text: str):
     )
 
 
+REVIEW_SORT_BELOW = 20_000  # matching mentions under which sorting beats the margin index
 FTS_MIN_CHARS = 3  # trigrams: shorter needles fall back to a scan
 
 
@@ -786,9 +787,15 @@ def review_queue(engine: Engine, filters: Filters, limit: int = 20) -> pd.DataFr
     matches instead of sorting every mention in the period.
     """
     sqlite = engine.dialect.name == "sqlite"
-    conditions, _ = _mention_filter(filters, (), None, None, period_index=not sqlite)
+    if sqlite and _few_matches(engine, filters):
+        # A narrow filter (a small brand, a rare source) would walk the whole margin index
+        # looking for its matches: find them through the period index and sort them.
+        conditions = [Mention.id.in_(_matching_ids(filters))]
+        margin = _not_indexed(sentiment_margin())
+    else:
+        conditions, _ = _mention_filter(filters, (), None, None, period_index=not sqlite)
+        margin = sentiment_margin()
     reviewed = exists().where(SentimentCorrection.mention_id == Enrichment.mention_id)
-    margin = sentiment_margin()
     query = (
         select(
             Mention.id,
@@ -815,6 +822,23 @@ def review_queue(engine: Engine, filters: Filters, limit: int = 20) -> pd.DataFr
         frame = pd.DataFrame(connection.execute(query).all(), columns=REVIEW_COLUMNS)
     frame["url"] = [safe_url(url) for url in frame["url"]]
     return frame
+
+
+def _few_matches(engine: Engine, filters: Filters) -> bool:
+    """Whether fewer than REVIEW_SORT_BELOW mentions match (counting stops there)."""
+    matching = _matching_ids(filters).limit(REVIEW_SORT_BELOW).subquery()
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(matching)) < REVIEW_SORT_BELOW
+
+
+def _matching_ids(filters: Filters) -> Select:
+    conditions, _ = _mention_filter(filters, (), None, None)
+    return (
+        select(Mention.id)
+        .select_from(Enrichment)
+        .join(Mention, Mention.id == Enrichment.mention_id)
+        .where(*conditions)
+    )
 
 
 def reviewed_mentions(engine: Engine, limit: int = 50) -> pd.DataFrame:

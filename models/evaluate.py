@@ -75,11 +75,13 @@ def germeval_cv(
     predicted = np.zeros(len(data), dtype=np.int64)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     for train_index, test_index in folds.split(vectors, data.labels):
+        in_domain = np.concatenate([np.zeros(len(train.y), bool), np.ones(len(train_index), bool)])
         head = fit_head(
             np.vstack([train.x, vectors[train_index]]),
             np.concatenate([train.y, data.labels[train_index]]),
             config,
             np.concatenate([train.languages == "de", np.ones(len(train_index), dtype=bool)]),
+            in_domain,
         )
         logits = head.logits(vectors[test_index]) + np.asarray(offsets)
         predicted[test_index] = logits.argmax(axis=1)
@@ -157,6 +159,7 @@ def measure_speed(root: Path, encoder_spec: str | None = None, count: int = 400)
         return f"{len(texts) / (time.perf_counter() - started):,.0f} texts/s"
 
     vectors = encoder.encode_with_features(texts)[1]
+    detector.detect(texts)  # lingua loads each language's model on first use: not timed
     return {
         f"encode, vectors and sentiment features ({feature_tag(encoder)}, {len(texts)} tweets)": (
             rate(lambda: encoder.encode_with_features(texts))

@@ -67,7 +67,11 @@ def test_topic_map_places_every_topic_and_sizes_by_mentions(engine):
     assert [point[0] for point in figure.data[0].customdata] == [2]  # only topics with mentions
 
 
-def test_review_queue_least_sure_first_without_reviewed(engine):
+@pytest.mark.parametrize("sort_below", [0, 20_000], ids=["walks-margin-index", "sorts-matches"])
+def test_review_queue_least_sure_first_without_reviewed(engine, sort_below, monkeypatch):
+    # Both query plans (SQLite walks the margin index for broad filters and sorts the
+    # matches of narrow ones) must give the same queue.
+    monkeypatch.setattr(queries, "REVIEW_SORT_BELOW", sort_below)
     queue = queries.review_queue(engine, Filters(OCTOBER), limit=3)
     assert queue["text"].tolist() == REVIEW_ORDER
     assert queue["margin"].tolist() == pytest.approx([0.05, 0.06, 0.10])

@@ -15,6 +15,7 @@ from models.train_sentiment import (
     fit_head,
     fit_temperature,
     read_corrections,
+    sample_weights,
 )
 
 
@@ -54,6 +55,37 @@ def test_fitted_heads_separate_classes(config):
     head = fit_head(x[:600], y[:600], config)
     accuracy = (head.logits(x[600:]).argmax(axis=1) == y[600:]).mean()
     assert accuracy > 0.8
+
+
+def test_cx_domain_rows_weigh_as_much_as_the_other_german_rows():
+    y = np.array([0, 1, 1, 1, 2, 2] * 20 + [0, 1, 1, 1, 1, 1, 1, 1, 1, 2])  # 120 tweets, 10 CX
+    german = np.ones(len(y), dtype=bool)
+    german[:60] = False
+    domain = np.arange(len(y)) >= 120
+    pooled = sample_weights(y, HeadConfig(per_language=True), german, domain)
+    parity = sample_weights(y, HeadConfig(per_language=True, cx_parity=True), german, domain)
+    assert pooled[domain].sum() < parity[domain].sum() / 3  # pooled, 10 rows among 70 drown
+    assert parity[domain].sum() == pytest.approx(parity[german & ~domain].sum())
+    # balanced on their own: the one CX praise row weighs as much as the eight neutral ones
+    assert parity[domain][-1] == pytest.approx(parity[domain][1:9].sum())
+    assert parity[~german] == pytest.approx(pooled[~german])  # English untouched
+
+
+def test_a_small_cx_domain_at_parity_moves_the_head_its_way():
+    x, y = clusters(1200, seed=3, noise=2.5)
+    rng = np.random.default_rng(0)
+    cx_x = x[:60] + rng.normal(scale=0.3, size=(60, 32)).astype(np.float32)
+    cx_y = np.full(60, 2)  # in this domain such texts are praise
+    train_x, train_y = np.vstack([x[60:], cx_x[:40]]), np.concatenate([y[60:], cx_y[:40]])
+    german = np.ones(len(train_y), dtype=bool)
+    domain = np.arange(len(train_y)) >= len(y) - 60
+
+    def praise_recall(config: HeadConfig) -> float:
+        head = fit_head(train_x, train_y, config, german, domain)
+        return float((head.logits(cx_x[40:]).argmax(axis=1) == 2).mean())
+
+    pooled = praise_recall(HeadConfig(per_language=True))
+    assert praise_recall(HeadConfig(per_language=True, cx_parity=True)) > pooled
 
 
 def test_temperature_scaling_repairs_overconfidence():
