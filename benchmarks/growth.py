@@ -373,14 +373,15 @@ def phase_hourly(work: Path, size: int, args) -> dict:
 
     The job runs as the deployment runs it: Dagster's multiprocess executor, each step in
     its own process (so the phase's peak RSS is the largest step's), model steps one at a
-    time (the ``models`` pool). Each call adds the
-    next hour, so the phase can be re-measured on the same corpus.
+    time (the ``models`` pool). Each call adds the next hour, so the phase can be
+    re-measured on the same corpus.
     """
     import dagster as dg
 
     from benchmarks.demo_run import step_seconds
 
-    hours = len(list((work / "mentions").glob(f"mentions_{HOURLY_FIRST // 10**8}*.jsonl")))
+    files = (work / "mentions").glob("mentions_*.jsonl")
+    hours = sum(int(f.stem.removeprefix("mentions_")) >= HOURLY_FIRST for f in files)
     first = HOURLY_FIRST + hours * HOURLY_NEW
     hour = END + timedelta(hours=hours + 1)
     write_mentions(work / "mentions", HOURLY_NEW, first=first, hour=hour)
@@ -412,10 +413,10 @@ def hourly_job():
     return defs.resolve_job_def("cxradar_everything")
 
 
-CHILDREN = resource.RUSAGE_CHILDREN
 # deploy/dagster.yaml's pools: one model step at a time (two would share the cores and
 # each hold the encoder).
 POOLS = {"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}}
+CHILDREN = resource.RUSAGE_CHILDREN  # the hourly run's step processes
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -585,9 +586,8 @@ def run_phase(args) -> None:
     result[f"{args.phase}_wall_s"] = time.perf_counter() - started
     # ru_maxrss is in KiB on Linux: this process's peak, or its largest child's (the
     # hourly run's steps), i.e. this phase's.
-    result[f"{args.phase}_peak_rss_mb"] = (
-        max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, CHILDREN)) / 1024
-    )
+    peaks = [resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, CHILDREN)]
+    result[f"{args.phase}_peak_rss_mb"] = max(peaks) / 1024
     # The machine is shared: the 1-minute load average says how contended a phase was.
     result[f"{args.phase}_load_avg"] = os.getloadavg()[0]
     print("RESULT " + json.dumps(result, default=str))

@@ -35,6 +35,7 @@ from models.train_sentiment import (
     feature_tag,
     fit_head,
     load_data,
+    with_cx_domain,
 )
 
 CARD = Path(__file__).resolve().parent / "MODEL_CARD.md"
@@ -75,14 +76,10 @@ def germeval_cv(
     predicted = np.zeros(len(data), dtype=np.int64)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     for train_index, test_index in folds.split(vectors, data.labels):
-        in_domain = np.concatenate([np.zeros(len(train.y), bool), np.ones(len(train_index), bool)])
-        head = fit_head(
-            np.vstack([train.x, vectors[train_index]]),
-            np.concatenate([train.y, data.labels[train_index]]),
-            config,
-            np.concatenate([train.languages == "de", np.ones(len(train_index), dtype=bool)]),
-            in_domain,
+        joined, in_domain = with_cx_domain(
+            train, data.name, data.labels[train_index], vectors[train_index]
         )
+        head = fit_head(joined.x, joined.y, config, joined.languages == "de", in_domain)
         logits = head.logits(vectors[test_index]) + np.asarray(offsets)
         predicted[test_index] = logits.argmax(axis=1)
     return predicted

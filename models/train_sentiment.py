@@ -427,11 +427,10 @@ def main(argv=None) -> int:
     )
     table = search(train, validation) if args.search else {}
     config = DEFAULT_CONFIG
-    tweets_and_corrections = len(train.y)
+    domain = np.zeros(len(train.y), dtype=bool)
     if not args.no_germeval:
-        train = _with_germeval(train, germeval, germeval_x)
+        train, domain = with_cx_domain(train, germeval.name, germeval.labels, germeval_x)
     print(f"fitting {config.describe()} on {len(train.y)} texts {train.sizes}", flush=True)
-    domain = np.arange(len(train.y)) >= tweets_and_corrections
     head = fit_head(train.x, train.y, config, train.languages == "de", domain)
     offsets = tune_offsets(head, validation)
     weights, bias = head.layers[-1]
@@ -481,13 +480,17 @@ def corrections_of(args: argparse.Namespace) -> Dataset | None:
     )
 
 
-def _with_germeval(train: Split, germeval: Dataset, germeval_x: np.ndarray) -> Split:
-    return Split(
-        np.vstack([train.x, germeval_x]).astype(np.float32),
-        np.concatenate([train.y, germeval.labels]),
-        {**train.sizes, germeval.name: len(germeval)},
-        np.concatenate([train.languages, np.full(len(germeval), "de")]),
+def with_cx_domain(
+    train: Split, name: str, labels: np.ndarray, x: np.ndarray
+) -> tuple[Split, np.ndarray]:
+    """``train`` with German CX-domain rows (GermEval) appended, and the mask of those rows."""
+    joined = Split(
+        np.vstack([train.x, x]).astype(np.float32),
+        np.concatenate([train.y, labels]),
+        {**train.sizes, name: len(labels)},
+        np.concatenate([train.languages, np.full(len(labels), "de")]),
     )
+    return joined, np.arange(len(joined.y)) >= len(train.y)
 
 
 if __name__ == "__main__":
