@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-MENTION_KINDS = ("post", "comment", "review", "article")
+# "reshare": an explicit re-share of another post (retweet, boost, repost, quote) where the
+# source marks it; it is stored and shown, but never counts as another customer.
+MENTION_KINDS = ("post", "comment", "review", "article", "reshare")
 
 
 @dataclass(frozen=True)
