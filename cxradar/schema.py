@@ -198,9 +198,14 @@ class Issue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)  # topic:<id> or mention:<id>
     topic_id: Mapped[int | None] = mapped_column(Integer)
-    label: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(String(300))  # keywords joined, e.g. "sms · code"
+    # A short title naming the problem in the customers' words (and in German where German
+    # posts take part); ``keywords`` stay the second field.
+    title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    title_de: Mapped[str] = mapped_column(Text, default="", server_default="")
+    brands: Mapped[list | None] = mapped_column(JSON, default=list)  # most complaints first
     keywords: Mapped[list] = mapped_column(JSON, default=list)
-    classification: Mapped[str] = mapped_column(String(10))  # systemic | isolated
+    classification: Mapped[str] = mapped_column(String(10))  # systemic | emerging | isolated
     score: Mapped[float] = mapped_column(Float)
     severity: Mapped[float] = mapped_column(Float)
     mentions: Mapped[int] = mapped_column(Integer)

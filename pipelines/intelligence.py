@@ -734,6 +734,7 @@ def _upsert_issue(session, group, keywords, members, stats, verdict) -> Issue:
     # A topic's words describe a group; one or two posts are best described by themselves.
     label = " · ".join(keywords[:3]) if keywords and len(members) >= 3 else _short(members[0].text)
     issue.topic_id, issue.label, issue.keywords = group.topic_id, label, keywords
+    issue.title = label
     issue.classification, issue.score = verdict.classification, float(verdict.score)
     issue.severity, issue.evidence = float(verdict.severity), verdict.evidence
     issue.mentions, issue.authors, issue.sources = stats.mentions, stats.authors, stats.sources
