@@ -57,13 +57,15 @@ class NewestFirst:
         self.mark = mark
         self.progress = Watermark(mark.newest, set(mark.ids))
         self.floor = floor if not mark.newest else 0.0  # the floor bounds the first run only
+        self.taken: set[str] = set()  # a page can repeat an item of the page before
         self.new = 0
 
     def take(self, created: float, item_id: str) -> bool | None:
         if created < self.mark.newest or created < self.floor:
             return None
-        if self.mark.covers(created, item_id):
+        if self.mark.covers(created, item_id) or item_id in self.taken:
             return False
+        self.taken.add(item_id)
         self.progress.advance(created, item_id)
         self.new += 1
         return True
@@ -189,7 +191,7 @@ def dump_cursor(marks: dict[str, Watermark], **extra: Any) -> str:
     listings = {
         key: {"newest": mark.newest, "ids": sorted(mark.ids)}
         for key, mark in sorted(marks.items())
-        if mark.ids
+        if mark.newest
     }
     document = {"v": CURSOR_VERSION, "listings": listings, **extra}
     return json.dumps(document, separators=(",", ":"), sort_keys=True)

@@ -268,7 +268,7 @@ def recorded_youtube(source: str = "youtube") -> YouTubeConnector:
     """YouTube answered from recorded comment threads on a Nordpay video, and their replies."""
     return YouTubeConnector(
         api_key="recorded-no-secret",
-        video_ids=["nPdemo2026xx"],
+        video_ids=["nPdemo2026x"],
         source=source,
         brand="Nordpay",
         lookback_days=3650,
