@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 
 @dataclass
 class Reply:
@@ -116,10 +114,3 @@ class LocalServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-@pytest.fixture
-def server():
-    local = LocalServer().start()
-    yield local
-    local.stop()
