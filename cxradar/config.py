@@ -107,7 +107,7 @@ class BlueskySource(_SourceBase):
     service_url: str = Field(default="https://bsky.social", pattern=r"^https?://")
     appview_url: str = Field(default="https://public.api.bsky.app", pattern=r"^https?://")
     max_pages: int = Field(default=10, ge=1, le=100)
-    lookback_days: int = Field(default=7, ge=1, le=365)  # first run only
+    lookback_days: int = Field(default=7, ge=1, le=3650)  # first run only
 
 
 class MastodonSource(_SourceBase):
@@ -120,7 +120,7 @@ class MastodonSource(_SourceBase):
     search_brands: bool = False  # search for each brand's name and keywords (needs the token)
     local: bool = False  # only posts of this server's own accounts
     max_pages: int = Field(default=5, ge=1, le=50)
-    lookback_days: int = Field(default=7, ge=1, le=365)
+    lookback_days: int = Field(default=7, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _something_to_read(self) -> MastodonSource:
@@ -137,7 +137,7 @@ class HackerNewsSource(_SourceBase):
     include_comments: bool = True
     hits_per_page: int = Field(default=100, ge=1, le=1000)
     max_requests: int = Field(default=100, ge=1, le=10_000)  # per run
-    lookback_days: int = Field(default=7, ge=1, le=365)
+    lookback_days: int = Field(default=7, ge=1, le=3650)
 
 
 class YouTubeSource(_SourceBase):

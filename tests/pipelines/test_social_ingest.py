@@ -123,8 +123,13 @@ def test_every_new_source_is_ingested_over_http_and_a_second_run_adds_nothing(
     assert {name: stats["new"] for name, stats in per_source(first).items()} == counts
     with session_scope(db_url) as session:
         connectors = dict(session.execute(select(Source.name, Source.connector)).all())
-        reshares = session.scalars(select(Mention.external_id).where(Mention.kind == "reshare"))
-        reshares = sorted(reshares)
+        reshares = session.scalars(select(Mention.extra).where(Mention.kind == "reshare")).all()
+        replies = {
+            external_id: extra["replied"]
+            for external_id, extra in session.execute(
+                select(Mention.external_id, Mention.extra).where(Mention.rating.is_not(None))
+            )
+        }
     assert connectors == {
         "bsky": "bluesky",
         "fedi": "mastodon",
@@ -132,7 +137,9 @@ def test_every_new_source_is_ingested_over_http_and_a_second_run_adds_nothing(
         "yt": "youtube",
         "tp": "trustpilot",
     }
-    assert len(reshares) == 3  # a Bluesky quote, a Mastodon boost and a Mastodon quote
+    # A Bluesky quote, a Mastodon boost and a Mastodon quote, each naming what it re-shares.
+    assert len(reshares) == 3 and all(extra["reshare_of"] for extra in reshares)
+    assert len(replies) == 5 and sum(replies.values()) == 1  # Trustpilot's reply status
 
     second = ingest(db_url, config_path, server)
     assert second.success and stored(db_url) == counts
