@@ -63,6 +63,7 @@ class BlueskyConnector(ListingConnector):
     """Posts matching each query, newest first, since the cursor; see the module docstring."""
 
     kind = "bluesky"
+    overlap_s = 600  # posts are searchable seconds to minutes after they are made
 
     def __init__(
         self,
@@ -126,7 +127,7 @@ class BlueskyConnector(ListingConnector):
 
     def read_listing(self, key, spec, reader, found, result) -> None:
         brand, query = spec
-        since = max(reader.mark.newest, reader.floor)
+        since = reader.stop_below
         params = {"q": query, "sort": "latest", "limit": str(MAX_LIMIT)}
         if since:
             params["since"] = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -180,7 +181,19 @@ class BlueskyConnector(ListingConnector):
         record = post.get("record") if isinstance(post.get("record"), dict) else {}
         author = post.get("author") if isinstance(post.get("author"), dict) else {}
         handle = author.get("handle") or author.get("did")
-        created = parse_time(record.get("createdAt") or post.get("indexedAt"), f"{uri} createdAt")
+        # The search sorts by the earlier of the two times (a backdated post sorts old; a
+        # clock set ahead is not believed): that time keeps the watermark in the search's order.
+        times = [
+            parse_time(value, f"{uri} {name}")
+            for name, value in (
+                ("createdAt", record.get("createdAt")),
+                ("indexedAt", post.get("indexedAt")),
+            )
+            if value
+        ]
+        if not times:
+            raise ValueError(f"{uri}: post without createdAt")
+        created = min(times)
         text = str(record.get("text") or "").strip()
         if not text:
             raise ValueError(f"{uri}: post without text")

@@ -8,8 +8,12 @@ nothing posted between two runs is skipped. A watermark advances only when its
 listing was read to the end or to the watermark: a listing that failed half-way
 is read again from the top next time (the store ignores what it already has).
 
-The cursor is JSON: ``{"v": 1, "listings": {key: {"newest": unix, "ids": [...]}}}``
-plus whatever else a connector keeps beside it (YouTube's quota count).
+A connector may read ``overlap_s`` below the watermark, for items that show up
+late with an older time (a post federated late, a review published after
+moderation); the ids it saw there are kept (``recent``), so only the late ones
+come back. The cursor is JSON: ``{"v": 1, "listings": {key: {"newest": unix,
+"ids": [...], "recent": {id: unix}}}}`` plus whatever else a connector keeps
+beside it (YouTube's quota count).
 """
 
 from __future__ import annotations
@@ -30,12 +34,19 @@ UNREADABLE = "stored cursor unreadable; reading the listings from the newest aga
 
 @dataclass
 class Watermark:
-    """The newest item time (unix seconds) stored from one listing and the ids at that time."""
+    """The newest item time (unix seconds) stored from one listing and the ids at that time.
+
+    ``recent`` keeps the ids (and times) of the items just below ``newest`` that a
+    listing with an overlap reads again, so they are recognised, not returned twice.
+    """
 
     newest: float = 0.0
     ids: set[str] = field(default_factory=set)
+    recent: dict[str, float] = field(default_factory=dict)
 
     def covers(self, created: float, item_id: str) -> bool:
+        if item_id in self.recent:
+            return True
         return created < self.newest or (created == self.newest and item_id in self.ids)
 
     def advance(self, created: float, item_id: str) -> None:
@@ -48,30 +59,42 @@ class Watermark:
 class NewestFirst:
     """One pass over a newest-first listing against its watermark.
 
-    ``take`` says what to do with each item: True (new: map it), False (stored
+    ``take`` says what to do with each item: True (map it), False (stored
     before: skip it) or None (older than the watermark or the first run's floor:
     stop reading). ``finish`` moves the watermark once the pass is complete.
+
+    ``overlap`` (seconds) reads that far below the watermark: an item that shows
+    up late with an older time (a post federated late, a review published after
+    moderation) is still found; the store ignores what it already has.
     """
 
-    def __init__(self, mark: Watermark, floor: float = 0.0) -> None:
+    def __init__(self, mark: Watermark, floor: float = 0.0, overlap: float = 0.0) -> None:
         self.mark = mark
+        self.overlap = overlap
         self.progress = Watermark(mark.newest, set(mark.ids))
         self.floor = floor if not mark.newest else 0.0  # the floor bounds the first run only
-        self.taken: set[str] = set()  # a page can repeat an item of the page before
+        self.stop_below = mark.newest - overlap if mark.newest else self.floor
+        self.taken: dict[str, float] = {}  # a page can repeat an item of the page before
         self.new = 0
 
     def take(self, created: float, item_id: str) -> bool | None:
-        if created < self.mark.newest or created < self.floor:
+        if created < self.stop_below:
             return None
-        if self.mark.covers(created, item_id) or item_id in self.taken:
+        late = created < self.mark.newest  # inside the overlap: new only if never seen
+        if item_id in self.taken or (
+            item_id in self.mark.recent if late else self.mark.covers(created, item_id)
+        ):
             return False
-        self.taken.add(item_id)
+        self.taken[item_id] = created
         self.progress.advance(created, item_id)
         self.new += 1
         return True
 
     def finish(self) -> None:
+        edge = self.progress.newest - self.overlap
+        remembered = {**self.mark.recent, **self.taken} if self.overlap else {}
         self.mark.newest, self.mark.ids = self.progress.newest, self.progress.ids
+        self.mark.recent = {i: t for i, t in remembered.items() if t >= edge}
 
     def collect(
         self,
@@ -124,6 +147,7 @@ class ListingConnector:
     source: str
     http: HttpClient
     lookback: timedelta
+    overlap_s: float = 0.0  # how far below the watermark to look for late items
 
     def fetch(self, cursor: str | None) -> FetchResult:
         before = self.http.requests_made
@@ -133,7 +157,7 @@ class ListingConnector:
         floor = (datetime.now(UTC) - self.lookback).timestamp()
         found: dict[str, MentionRecord] = {}
         for key, spec in self.listings():
-            reader = NewestFirst(marks.setdefault(key, Watermark()), floor)
+            reader = NewestFirst(marks.setdefault(key, Watermark()), floor, self.overlap_s)
             try:
                 self.read_listing(key, spec, reader, found, result)
             except CredentialsError:
@@ -178,7 +202,11 @@ def load_cursor(cursor: str | None) -> tuple[dict[str, Watermark], dict[str, Any
     try:
         document = json.loads(cursor)
         marks = {
-            str(key): Watermark(float(value["newest"]), {str(i) for i in value["ids"]})
+            str(key): Watermark(
+                float(value["newest"]),
+                {str(i) for i in value["ids"]},
+                {str(i): float(t) for i, t in (value.get("recent") or {}).items()},
+            )
             for key, value in document["listings"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -190,6 +218,7 @@ def load_cursor(cursor: str | None) -> tuple[dict[str, Watermark], dict[str, Any
 def dump_cursor(marks: dict[str, Watermark], **extra: Any) -> str:
     listings = {
         key: {"newest": mark.newest, "ids": sorted(mark.ids)}
+        | ({"recent": dict(sorted(mark.recent.items()))} if mark.recent else {})
         for key, mark in sorted(marks.items())
         if mark.newest
     }

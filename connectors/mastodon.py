@@ -50,6 +50,7 @@ class MastodonConnector(ListingConnector):
     """Statuses of hashtags and searches on one server since the cursor (module docstring)."""
 
     kind = "mastodon"
+    overlap_s = 3600  # remote posts arrive late when their servers federate slowly
 
     def __init__(
         self,

@@ -52,6 +52,7 @@ class TrustpilotConnector(ListingConnector):
     """One business unit's reviews since the cursor; see the module docstring."""
 
     kind = "trustpilot"
+    overlap_s = 86400  # reviews held for checks are published days after they were written
 
     def __init__(
         self,

@@ -61,6 +61,7 @@ class YouTubeConnector(ListingConnector):
     """Comments on videos and channels since the cursor, within the daily quota."""
 
     kind = "youtube"
+    overlap_s = 3600  # comments held for review appear later with their first time
 
     def __init__(
         self,

@@ -77,7 +77,7 @@ def test_pages_follow_the_cursor_and_the_next_run_reads_only_newer_posts(server)
     server.route(SEARCH, Reply(200, {"posts": [newer, *first], "cursor": "page2"}))
     again = bluesky.fetch(result.cursor)
     assert [r.external_id for r in again.records] == [newer["uri"]]
-    assert server.hits(SEARCH)[-1].query["since"] == "2026-11-24T12:00:00Z"
+    assert server.hits(SEARCH)[-1].query["since"] == "2026-11-24T11:50:00Z"  # 10 min overlap
     assert len(server.hits(SEARCH)) == 3  # the watermark stopped the paging
 
 
@@ -181,3 +181,16 @@ def test_a_login_answer_without_a_token_is_an_error(server):
     server.route(LOGIN, Reply(200, {"did": "did:plc:cx"}))
     with pytest.raises(SourceError, match="no access token"):
         connector(server).fetch(None)
+
+
+def test_a_post_dated_in_the_future_takes_its_indexing_time(server):
+    serve_login(server)
+    ahead = post(2, "2031-01-01T00:00:00Z")  # a client clock years ahead
+    ahead["indexedAt"] = "2026-11-24T12:00:00Z"
+    server.route(SEARCH, Reply(200, {"posts": [ahead, post(1, "2026-11-24T11:00:00Z")]}))
+    bluesky = connector(server)
+    result = bluesky.fetch(None)
+    assert result.records[0].created_at.year == 2026 and len(result.records) == 2
+    newer = post(3, "2026-11-24T13:00:00Z")
+    server.route(SEARCH, Reply(200, {"posts": [newer, ahead]}))
+    assert [r.author for r in bluesky.fetch(result.cursor).records] == ["user3.bsky.social"]

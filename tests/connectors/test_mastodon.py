@@ -60,10 +60,17 @@ def test_pages_follow_max_id_and_the_next_run_stops_at_the_watermark(server):
     assert pages[0].query["limit"] == "40" and "Authorization" not in pages[0].headers
 
     newer = status(6, "2026-11-24T13:00:00.000Z")
-    server.route(TAG, Reply(200, [newer, *first]))
+    late = status(7, "2026-11-24T11:30:00.000Z")  # federated late: older than the watermark
+    server.route(
+        TAG,
+        Reply(200, [newer, first[0], late, first[1]]),
+        Reply(200, [status(3, "2026-11-24T10:00:00.000Z")]),  # below the hour of overlap
+    )
     again = mastodon.fetch(result.cursor)
-    assert [r.external_id for r in again.records] == ["1006"]
-    assert len(server.hits(TAG)) == 4  # one page: the watermark was on it
+    assert [r.external_id for r in again.records] == ["1006", "1007"]  # nothing stored twice
+    assert len(server.hits(TAG)) == 3 + 2
+    third = mastodon.fetch(again.cursor)
+    assert third.records == []
 
 
 def test_boosts_and_quotes_are_reshares_of_the_original_and_replies_are_comments(server):
