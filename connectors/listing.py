@@ -238,7 +238,7 @@ def parse_time(value: Any, what: str = "time") -> datetime:
 
 
 def json_answer(response: HttpResponse, key: str, hint: str) -> Any:
-    """The answer's ``key`` (a list, or a dict when the answer itself is listed under ``key``).
+    """The answer as a JSON object, checked to hold ``key`` (a list or an object).
 
     A missing key means the URL points at something else (a login page, another
     API): a :class:`SourceError` that names the URL without its query and ``hint``.
