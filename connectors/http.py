@@ -140,9 +140,9 @@ class HttpClient:
         auth=None,
         accept: Iterable[str] = (),
         ok_statuses: Iterable[int] = (200,),
-        json: Mapping | None = None,
+        json_body: Mapping | None = None,
     ) -> HttpResponse:
-        """GET ``url`` (POST ``json`` when given); retry what is worth retrying, raise
+        """GET ``url`` (POST ``json_body`` when given); retry what is worth retrying, raise
         :class:`SourceError` otherwise.
 
         ``accept`` lists content-type fragments (e.g. ``"json"``); a response of
@@ -153,7 +153,7 @@ class HttpClient:
         for attempt in range(self.max_retries + 1):
             last = attempt == self.max_retries
             try:
-                response = self._get_once(url, params, headers, auth, json)
+                response = self._get_once(url, params, headers, auth, json_body)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if last:
                     raise SourceError(
@@ -179,17 +179,17 @@ class HttpClient:
 
     def post_json(self, url: str, body: Mapping, **kwargs) -> HttpResponse:
         """POST a JSON body (e.g. a login) with the same retries, caps and error messages."""
-        return self.get(url, json=body, **kwargs)
+        return self.get(url, json_body=body, **kwargs)
 
-    def _get_once(self, url, params, headers, auth, json=None) -> HttpResponse:
+    def _get_once(self, url, params, headers, auth, json_body=None) -> HttpResponse:
         self.requests_made += 1
         with self.session.request(
-            "GET" if json is None else "POST",
+            "GET" if json_body is None else "POST",
             url,
             params=params,
             headers=headers,
             auth=auth,
-            json=json,
+            json=json_body,
             timeout=self.timeout,
             stream=True,
         ) as raw:
