@@ -82,7 +82,7 @@ def write_corpus(rows: Sequence[Feedback], folder: Path) -> Path:
                 "author": row.author,
                 "lang": row.lang,
                 "brand": row.brand,
-                "kind": "review" if row.rating is not None else "post",
+                "kind": "review" if row.rating is not None and row.kind == "post" else row.kind,
             }
             if row.rating is not None:
                 record["rating"] = row.rating

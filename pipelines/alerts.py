@@ -23,9 +23,10 @@ from cxradar.intelligence.spikes import (
     spikes_from_scores,
     update_alert_state,
 )
+from cxradar.issues_store import complaint_filter
 from cxradar.privacy import redact
 from cxradar.schema import Alert, Enrichment, Issue, Mention, PipelineState, Source, utcnow
-from pipelines.intelligence import issues, negative_filter
+from pipelines.intelligence import issues
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
 
 KIND = "negative_spike"
@@ -78,7 +79,7 @@ def negative_times(session, scope: Scope) -> list[datetime]:
     query = (
         select(Mention.created_at)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(negative_filter(), Mention.duplicate_of.is_(None))
+        .where(complaint_filter(), Mention.duplicate_of.is_(None))
     )
     return list(session.scalars(_in_scope(query, scope)))
 
@@ -94,7 +95,7 @@ def negative_counts(session, scope: Scope) -> dict[datetime, int]:
         select(bucket, func.count())
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(negative_filter(), Mention.duplicate_of.is_(None))
+        .where(complaint_filter(), Mention.duplicate_of.is_(None))
         .group_by(bucket)
     )
     rows = session.execute(_in_scope(query, scope))
@@ -215,7 +216,7 @@ def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
         select(Enrichment.issue_id, Mention.text)
         .join(Mention, Mention.id == Enrichment.mention_id)
         .where(
-            negative_filter(),
+            complaint_filter(),
             Mention.duplicate_of.is_(None),
             Mention.created_at >= alert.window_start,
             Mention.created_at < alert.window_end,

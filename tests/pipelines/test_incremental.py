@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from cxradar.aggregates import rebuild_aggregates
 from cxradar.db import session_scope
 from cxradar.schema import (
     Embedding,
@@ -26,13 +27,9 @@ from cxradar.schema import (
     Ticket,
     utcnow,
 )
-from pipelines.intelligence import (
-    FULL_REGROUP_ENV,
-    REGROUPED_AT_KEY,
-    daily_aggregates,
-    issues,
-    rebuild_aggregates,
-)
+from cxradar.state import FULL_PASS_ENV, ISSUE_REGROUPED_AT
+from pipelines.aggregates import daily_aggregates
+from pipelines.intelligence import issues
 from pipelines.resources import ConfigResource, DatabaseResource
 from tests.dashboard.test_aggregates import snapshot
 
@@ -194,12 +191,12 @@ def test_a_full_regroup_still_happens_once_a_day_or_when_asked(corpus, tmp_path,
     assert materialise(url, tmp_path, issues)["full_regroup"] == "no"
 
     with session_scope(url) as session:
-        state = session.get(PipelineState, REGROUPED_AT_KEY)
+        state = session.get(PipelineState, ISSUE_REGROUPED_AT)
         state.value = (utcnow() - timedelta(hours=25)).isoformat()
     assert materialise(url, tmp_path, issues)["full_regroup"].startswith("last full regroup")
     assert materialise(url, tmp_path, issues)["full_regroup"] == "no"
 
-    monkeypatch.setenv(FULL_REGROUP_ENV, "1")
+    monkeypatch.setenv(FULL_PASS_ENV, "1")
     assert materialise(url, tmp_path, issues)["full_regroup"] == "asked for"
     with session_scope(url) as session:
         assert session.scalar(select(func.count(Issue.id))) == 1
