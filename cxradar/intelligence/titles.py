@@ -1,6 +1,10 @@
 """Issue titles in the words customers use.
 
-A title names the problem with the phrases an issue's posts *share*: candidate phrases are
+A title names the problem with the words an issue's posts *share*. First choice: the best run
+of words as one of the posts writes it ("Flight is delayed over 2 hours", "Streik der
+Lokführer beendet"), whose every content word is a strong shared word (``span_title``); a
+run never crosses the end of a sentence, a handle or a link. Else shared phrases joined
+(``phrase_title``): candidate phrases are
 runs of one to three words that neither start nor end with a stop word ("flight delayed",
 "lost my luggage", "Klimaanlage ausgefallen"), except that a negation may start one: "not
 working", "keine Verbindung" name the problem; a phrase must appear in at least two posts
@@ -35,6 +39,9 @@ MIN_SHARE = 0.08  # in a large issue a title phrase is used by at least this sha
 SECOND_PHRASE_SCORE = 0.5  # a second phrase must score at least half the first
 UPGRADE_SHARE = 0.4  # a longer phrase holding the best one replaces it at this share of posts
 LONGER_PHRASE_BONUS = 0.25  # per extra word: a phrase says more than a word
+SPAN_WORDS = 7  # a title run is at most this many words
+SPAN_STRONG = 0.25  # a title word weighs at least this share of the issue's strongest word
+SPAN_POSTS = 300  # posts searched for the best run
 TITLE_CHARS = 80
 # Tokens: words of letters (and digits inside them, "2fa", "e42"); handles, hashtags' '#',
 # links and bare numbers are not words a title should use.
@@ -52,6 +59,8 @@ NEGATIONS = frozenset(
         *("nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "nichts"),
     }
 )
+# Where a title run must stop: the end of a sentence, a dash, a handle or link in between.
+_BREAK = re.compile(r"[.!?;:|…()\[\]\"“”„\n]|\s[-–—]\s|[@#]|https?://")
 _CLITIC = re.compile(r"^[nN]?['’]")  # "n't", "'s" of text tokenised as "do n't"
 
 
@@ -148,20 +157,84 @@ class Titler:
         title = " · ".join(_written(surfaces[p]) for p in chosen)
         return _capitalised(title)
 
+    def shared_title(self, texts: Sequence[str]) -> str:
+        """A run of shared words as posts write it, else shared phrases; "" when none."""
+        return self.span_title(texts) or self.phrase_title(texts)
+
+    def span_title(self, texts: Sequence[str]) -> str:
+        """The best run of shared words as some post writes it, "" when none is shared.
+
+        Every content word of the run (not a stop word) is used by at least two posts (and
+        ``MIN_SHARE`` of them); a run scores by the weights (share x lift) of its distinct
+        content words, so "stuck on the plane for two hours" beats "flight" when most posts
+        say stuck, plane and hours.
+        """
+        if len(texts) < MIN_POSTS:
+            return ""
+        needed = max(MIN_POSTS, math.ceil(MIN_SHARE * len(texts)))
+        counts: Counter = Counter()
+        for text in texts:
+            counts.update({w.casefold() for w in _tokens(text)})
+        weight = {}
+        for word, count in counts.items():
+            if count >= needed and self._is_edge_word(word):
+                share = count / len(texts)
+                weight[word] = share * math.log2(1 + share / self._background(word))
+        if not weight:
+            return ""
+        # Only strong words carry a title: a run stops at a shared but weak word.
+        strong = SPAN_STRONG * max(weight.values())
+        weight = {w: v for w, v in weight.items() if v >= strong}
+        best, best_score = "", 0.0
+        for text in texts[:SPAN_POSTS]:
+            spans = _word_spans(text)
+            for start in range(len(spans)):
+                first = spans[start][0].casefold()
+                if first not in weight and first not in NEGATIONS:
+                    continue
+                content: set[str] = set()
+                for end in range(start, min(start + SPAN_WORDS, len(spans))):
+                    word = spans[end][0].casefold()
+                    between = text[spans[end - 1][2] : spans[end][1]] if end > start else ""
+                    if word in self.extra or _BREAK.search(between):
+                        break
+                    if word in weight and word not in NEGATIONS:
+                        content.add(word)
+                    elif self._is_edge_word(word):
+                        break  # a content word only one post used ends the run
+                    else:
+                        continue  # stop words may sit inside, never at the end
+                    score = sum(weight[w] for w in content) * (1 + 0.1 * len(content))
+                    if score > best_score + 1e-9:
+                        best_score = score
+                        best = text[spans[start][1] : spans[end][2]]
+        return _capitalised(" ".join(best.split()))
+
     def titles(self, texts: Sequence[str], langs: Sequence[str | None], typical: int = 0) -> Titles:
         """Titles of one issue; ``typical``: index of its most typical post (the fallback)."""
         by_lang: dict[str, list[str]] = {}
         for text, lang in zip(texts, langs, strict=True):
             by_lang.setdefault(lang or "", []).append(text)
-        english = self.phrase_title(by_lang.get("en", []))
-        german = self.phrase_title(by_lang.get("de", []))
+        english = self.shared_title(by_lang.get("en", []))
+        german = self.shared_title(by_lang.get("de", []))
         main = Counter(lang or "" for lang in langs).most_common(1)[0][0] if langs else ""
-        title = english or (german if main == "de" else "") or self.phrase_title(texts)
+        title = english or (german if main == "de" else "") or self.shared_title(texts)
         if not title:
             title = sentence_title(texts[typical] if texts else "")
         if not german and main == "de":
             german = title
         return Titles(title=title, title_de=german)
+
+
+def _word_spans(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) of each title word in the text (handles and links skipped)."""
+    masked = _LINK.sub(lambda m: "|" * len(m.group()), text)
+    masked = _HANDLE.sub(lambda m: "@" * len(m.group()), masked)
+    return [
+        (m.group(), m.start(), m.end())
+        for m in _TOKEN.finditer(masked)
+        if not _CLITIC.match(m.group())
+    ]
 
 
 def _written(surfaces: Counter) -> str:
