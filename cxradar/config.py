@@ -324,7 +324,7 @@ class GroupingThresholdsConfig(_Strict):
     link_percentile: float = Field(default=93.0, gt=50, lt=100)
     merge_similarity: float = Field(default=0.30, gt=0, le=1)
     attach_ratio: float = Field(default=0.8, gt=0, le=1)
-    same_customer_similarity: float = Field(default=0.25, gt=0, le=1)
+    same_customer_similarity: float = Field(default=0.10, gt=-1, le=1)
 
 
 class Thresholds(_Strict):

@@ -22,10 +22,11 @@ from cxradar.intelligence.noise import (
     is_link_only,
     near_duplicates,
 )
+from cxradar.keywords import BrandMatcher
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
 ENRICH_GROUP = "enrich"
 BATCH = 256
@@ -63,9 +64,13 @@ class ProgressLog:
     automation_condition=dg.AutomationCondition.eager(),
 )
 def normalised_mentions(
-    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    models: ModelsResource,
+    cx_config: ConfigResource,
 ) -> dg.MaterializeResult:
-    processed, duplicates, noise = normalise_pending(db, models.get_language_detector())
+    brands = brand_matcher(cx_config.load())
+    processed, duplicates, noise = normalise_pending(db, models.get_language_detector(), brands)
     context.log.info(
         f"normalised {processed} mentions, {duplicates} cross-posts linked, "
         f"{noise} marked as noise (link-only or bot burst)"
@@ -75,7 +80,13 @@ def normalised_mentions(
     )
 
 
-def normalise_pending(db: DatabaseResource, detector, *where) -> tuple[int, int, int]:
+def brand_matcher(config) -> BrandMatcher:
+    return BrandMatcher([(brand.name, brand.keywords) for brand in config.brands])
+
+
+def normalise_pending(
+    db: DatabaseResource, detector, brands: BrandMatcher, *where
+) -> tuple[int, int, int]:
     """Normalise every mention not normalised yet (and matching ``where``), batch by batch.
 
     Returns (normalised, cross-posts linked, marked as noise). The hourly asset calls it
@@ -92,13 +103,18 @@ def normalise_pending(db: DatabaseResource, detector, *where) -> tuple[int, int,
             ).all()
             if not batch:
                 return processed, duplicates, noise
-            linked, marked = normalise_batch(session, batch, detector)
+            linked, marked = normalise_batch(session, batch, detector, brands)
             duplicates, noise = duplicates + linked, noise + marked
             processed += len(batch)
 
 
-def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, int]:
-    """Language, cross-post links and noise for mentions not normalised yet.
+def normalise_batch(
+    session, batch: Sequence[Mention], detector, brands: BrandMatcher
+) -> tuple[int, int]:
+    """Language, brand, cross-post links and noise for mentions not normalised yet.
+
+    A post whose source names no brand is about the configured brand it names (the
+    earliest, when it names several).
 
     Returns (cross-posts linked, marked as noise). Shared by the incremental asset and
     the partitioned backfill.
@@ -107,6 +123,9 @@ def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, i
     detected = detector.detect([model_text(m.title, m.text) for m in missing])
     for mention, lang in zip(missing, detected, strict=True):
         mention.lang = lang
+    for mention in batch:
+        if not mention.brand:
+            mention.brand = brands.brand_of(f"{mention.title or ''} {mention.text}")
     linked = link_duplicates(session, [m.id for m in batch])
     marked = mark_noise(session, batch)
     now = utcnow()

@@ -70,10 +70,13 @@ class GroupingThresholds:
     # posts outside its issue (0.8: 7 %). Real sets: 0.6 -> 0.9 moves 2-6 points of
     # complaints out of issues of 5+ customers.
     attach_ratio: float = 0.8
-    # One customer's two complaints this alike (raw link scale) are one problem; scenarios'
-    # repeat posts 0.28-0.6, the same customer on two different problems below 0.15.
-    same_customer_similarity: float = 0.25
-    same_customer_window: timedelta = timedelta(days=14)
+    # One customer's two complaints this alike, this close in time, are one problem: in the
+    # generated scenarios a customer's second post about a one-off problem (other words,
+    # half an hour later) and a follow-up a day later scored 0.14-0.6; complaints about
+    # different problems sit at -0.1-0.35 (median 0.17), which a customer rarely posts
+    # within three days of each other.
+    same_customer_similarity: float = 0.10
+    same_customer_window: timedelta = timedelta(days=3)
 
 
 @dataclass(frozen=True)

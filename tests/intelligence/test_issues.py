@@ -308,3 +308,14 @@ def test_naive_timestamps_are_treated_as_utc():
 def test_an_issue_needs_a_mention():
     with pytest.raises(ValueError):
         compute_issue_stats([], [], now=NOW)
+
+
+def test_a_post_names_its_brand_by_name_or_keyword_the_first_named_winning():
+    from cxradar.keywords import BrandMatcher
+
+    brands = BrandMatcher([("Finora", ["@finora", "finora app"]), ("Zentra", ["zentra*"])])
+    assert brands.brand_of("The Finora app logs me out") == "Finora"
+    assert brands.brand_of("switched from zentrabank to finora, zentra was worse") == "Zentra"
+    assert brands.brand_of("@Finora why is zentra faster?") == "Finora"
+    assert brands.brand_of("my bank app logs me out") is None
+    assert brands.brand_of("Nordpay is fine") is None

@@ -63,20 +63,23 @@ def test_bots_and_bare_links_are_noise_and_edited_reposts_count_once(runs):
 
 
 def test_customers_are_counted_per_author_and_stay_together(runs):
-    shown_exactly = problems = 0
+    shown = true = 0
     for scenario, _, url in runs:
         found = details(url, scenario)
         # A customer's repeat posts about one problem (a one-off's second post, a systemic
         # customer's follow-up in other words) are one issue.
         assert found.repeats_apart == [], found.repeats_apart
-        for name, (shown, true) in found.customers.items():
-            # The same short words from several customers count as several customers.
-            assert shown <= true, (name, shown, true)
-            if scenario.problems[name].label == "systemic":
-                assert shown >= 0.8 * true, (name, shown, true)
-            problems += 1
-            shown_exactly += shown == true
-    assert shown_exactly >= 0.8 * problems, (shown_exactly, problems)
+        for name, (counted, authors) in found.customers.items():
+            # The same short words from several customers count as several customers, and
+            # nobody is counted twice.
+            assert counted <= authors, (name, counted, authors)
+            if scenario.problems[name].label == "isolated":
+                assert counted == authors == 1, name
+            else:
+                shown, true = shown + counted, true + authors
+    # Most of a systemic problem's customers are in its issue (README: some phrasings of a
+    # problem are as far from it as another problem is, and become an issue of their own).
+    assert shown >= 0.8 * true, (shown, true)
 
 
 def test_tickets_link_to_their_problem_and_routine_tickets_to_nothing(runs):
