@@ -37,8 +37,9 @@ class FileBatch(Generic[Record]):
     errors: list[RowError] = field(default_factory=list)
 
 
-def read_mentions(path: str | Path) -> FileBatch[MentionRecord]:
-    return _read(Path(path), MENTION_REQUIRED, _mention_from_row)
+def read_mentions(path: str | Path, brand: str | None = None) -> FileBatch[MentionRecord]:
+    """Mentions of a file; ``brand`` is the source's brand for rows that name none."""
+    return _read(Path(path), MENTION_REQUIRED, lambda row: _mention_from_row(row, brand))
 
 
 def read_tickets(path: str | Path, source: str) -> FileBatch[TicketRecord]:
@@ -180,7 +181,7 @@ def _reach(value) -> int | None:
         raise RowProblem(f"reach {value!r} is not a number") from None
 
 
-def _mention_from_row(row: dict) -> MentionRecord:
+def _mention_from_row(row: dict, brand: str | None = None) -> MentionRecord:
     rating = _rating(row.get("rating"))
     kind = _text(row, "kind") or ("review" if rating is not None else "post")
     if kind not in MENTION_KINDS:
@@ -197,7 +198,7 @@ def _mention_from_row(row: dict) -> MentionRecord:
         url=_text(row, "url"),
         rating=rating,
         lang=lang.lower()[:8] if lang else None,
-        brand=_text(row, "brand"),
+        brand=_text(row, "brand") or brand,
         reach=_reach(row.get("reach")),
     )
 
