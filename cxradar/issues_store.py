@@ -232,7 +232,7 @@ def _split_copies(rows) -> tuple[list[tuple], dict[int, list[int]], list[int]]:
 
 
 def _complaints(rows) -> list[Complaint]:
-    return [Complaint(row[0], row[1], row[2]) for row in rows]
+    return [Complaint(row[0], row[1], row[2], row[3]) for row in rows]
 
 
 # ------------------------------------------------------------------ full regroup

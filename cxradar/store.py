@@ -287,7 +287,7 @@ def link_duplicates(session: Session, mention_ids: Sequence[int]) -> int:
     if not mention_ids:
         return 0
     given = session.execute(
-        select(Mention.id, Mention.content_hash, Mention.author, Mention.kind).where(
+        select(Mention.id, Mention.content_hash, Mention.author, Mention.kind, Mention.extra).where(
             Mention.id.in_(mention_ids)
         )
     ).all()
@@ -305,20 +305,55 @@ def link_duplicates(session: Session, mention_ids: Sequence[int]) -> int:
         first_post.setdefault(digest, mention_id)
         if known_author(author):
             first_by_author.setdefault((digest, author), mention_id)
+    shared = _shared_posts(session, [row[4] for row in given if row[3] == RESHARE_KIND])
     linked = 0
-    for mention_id, digest, author, kind in given:
+    for mention_id, digest, author, kind, extra in given:
         if kind == RESHARE_KIND:
-            first = first_post.get(digest, first_share.get(digest))
+            # The post the source says was shared (a quote adds words of its own), else
+            # the first post with the same words.
+            first = _reference(extra, shared) or first_post.get(digest, first_share.get(digest))
         elif known_author(author):
             first = first_by_author.get((digest, author))
         else:
             first = None  # no author: every such post is its own customer
         mention = session.get(Mention, mention_id)
         target = first if first is not None and first != mention_id else None
+        if target is not None:
+            target = session.get(Mention, target).duplicate_of or target  # the first copy
         if mention.duplicate_of != target:
             mention.duplicate_of = target
             linked += target is not None
     return linked
+
+
+_REFERENCES = ("reshare_of", "reshare_url")  # where connectors name the shared post
+
+
+def _shared_posts(session: Session, extras: list) -> dict[str, int]:
+    """External id or URL -> id of the stored post that re-shares name."""
+    refs = {str(e[k]) for e in extras if isinstance(e, dict) for k in _REFERENCES if e.get(k)}
+    if not refs:
+        return {}
+    found: dict[str, int] = {}
+    for mention_id, external_id, url in session.execute(
+        select(Mention.id, Mention.external_id, Mention.url)
+        .where(Mention.kind != RESHARE_KIND)
+        .where((Mention.external_id.in_(refs)) | (Mention.url.in_(refs)))
+        .order_by(Mention.id)
+    ):
+        found.setdefault(external_id, mention_id)
+        if url:
+            found.setdefault(url, mention_id)
+    return found
+
+
+def _reference(extra, shared: dict[str, int]) -> int | None:
+    if not isinstance(extra, dict):
+        return None
+    for key in _REFERENCES:
+        if extra.get(key) and str(extra[key]) in shared:
+            return shared[str(extra[key])]
+    return None
 
 
 def read_cursor(session: Session, source_id: int, key: str) -> str | None:

@@ -60,7 +60,7 @@ class GroupingThresholds:
     # The link threshold never leaves this band, whatever the corpus (tiny corpora, one
     # outage that makes most pairs alike).
     min_link: float = 0.12
-    max_link: float = 0.60
+    max_link: float = 0.50
     # Group centres: a problem's parts in other words (EN/DE) 0.31-0.6, different problems
     # below 0.25 on scenarios; 0.30 leaves 10 % of a scenario problem's posts outside its
     # issue (0.45: 39 %).
@@ -86,6 +86,7 @@ class Complaint:
     mention_id: int
     author: str | None
     created_at: datetime
+    lang: str | None = None
 
 
 # ------------------------------------------------------------------ vectors
@@ -166,9 +167,10 @@ def group_complaints(
     # Each customer's problem counts once: a loud customer neither makes a group nor pulls
     # its centre.
     unit_vectors = unit_rows(np.stack([vectors[unit].mean(axis=0) for unit in units]))
+    langs = np.array([complaints[unit[0]].lang or "" for unit in units])
     labels = _linked(unit_vectors, link)
     labels = _merged(unit_vectors, labels, thresholds.merge_similarity)
-    labels = _attached(unit_vectors, labels, thresholds.attach_ratio)
+    labels = _attached(unit_vectors, labels, thresholds.attach_ratio, langs)
     groups: dict[int, list[int]] = defaultdict(list)
     for label, ids in zip(labels, members, strict=True):
         groups[int(label)].extend(ids)
@@ -257,26 +259,33 @@ def _merged(vectors, labels, merge_similarity: float) -> np.ndarray:
     return np.array([rename.get(label, label) for label in labels])
 
 
-def _attached(vectors, labels, ratio: float) -> np.ndarray:
-    """Complaints on their own join the group they resemble as much as its members do."""
+def _attached(vectors, labels, ratio: float, langs: np.ndarray) -> np.ndarray:
+    """Complaints on their own join the group they resemble as much as its members do.
+
+    A complaint is compared with the group's members in its own language where the group
+    has three of them: posts of one language are more alike than across languages, so a
+    German complaint would otherwise fall short of an English-led group's cohesion.
+    """
     labels = labels.copy()
     sizes = Counter(labels.tolist())
     groups = [label for label, size in sizes.items() if size >= 3]
     alone = [i for i, label in enumerate(labels) if sizes[label] < 2]
     if not groups or not alone:
         return labels
-    sums, counts, bars = [], [], []
+    best: dict[int, tuple[float, int]] = {}
     for label in groups:
         rows = np.flatnonzero(labels == label)
-        sums.append(vectors[rows].sum(axis=0))
-        counts.append(len(rows))
-        bars.append(attach_bar(vectors[rows], ratio))
-    similarity = (vectors[alone] @ np.stack(sums).T) / np.array(counts, dtype=np.float32)
-    margin = similarity - np.array(bars)[None, :]
-    best = margin.argmax(axis=1)
-    for row, index in enumerate(alone):
-        if margin[row, best[row]] >= 0:
-            labels[index] = groups[best[row]]
+        for lang in {langs[i] for i in alone}:
+            same = rows[langs[rows] == lang]
+            members = same if len(same) >= 3 else rows
+            bar = attach_bar(vectors[members], ratio)
+            candidates = [i for i in alone if langs[i] == lang]
+            margin = vectors[candidates] @ vectors[members].sum(axis=0) / len(members) - bar
+            for i, value in zip(candidates, margin, strict=True):
+                if value >= 0 and value > best.get(i, (-1.0, 0))[0]:
+                    best[i] = (float(value), label)
+    for i, (_, label) in best.items():
+        labels[i] = label
     return labels
 
 
