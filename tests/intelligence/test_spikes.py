@@ -81,7 +81,7 @@ def test_a_spike_is_found_with_what_was_expected():
     assert spike.window_start == MONDAY + 38 * DAY and spike.window_end == MONDAY + 39 * DAY
     assert (spike.observed, spike.expected, spike.peak) == (60, 20, 60)
     assert spike.scope == "source:reddit"
-    assert spike.severity > 4
+    assert spike.z > 4
 
 
 def test_weekday_seasonality_catches_a_weekend_spike_a_flat_baseline_misses():
