@@ -133,7 +133,8 @@ def _counts_text(alert: AlertContent) -> str:
     by = "" if alert.as_of is None or alert.as_of >= alert.window_end else (
         f" by {alert.as_of.astimezone(UTC):%H:%M} UTC"
     )
-    return f"{round(alert.observed)} {unit} (expected ~{alert.expected:.0f}{by})"
+    expected = f"{alert.expected:.1f}" if alert.expected < 10 else f"{alert.expected:.0f}"
+    return f"{round(alert.observed)} {unit} (expected ~{expected}{by})"
 
 
 def format_alert(alert: AlertContent) -> tuple[str, str]:

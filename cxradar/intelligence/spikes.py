@@ -9,12 +9,12 @@ Volume spikes, in plain words:
    When fewer than ``MIN_SEASON_SAMPLES`` (4) such buckets exist yet, the
    latest ``history`` buckets (at least one full week or day) are used instead;
    with less history than that, nothing is flagged.
-3. The spread is the MAD (median absolute deviation, x1.4826 so it matches a
-   standard deviation on normal data), but never less than sqrt(expected) and
-   never less than 1: counts are Poisson-like, and a flat history must not make
-   one extra post look infinitely surprising.
-4. The robust z-score is (observed - expected) / spread. A bucket is a spike when
-   z >= ``z_threshold`` AND observed >= ``min_count`` (small numbers never alert).
+3. How surprising the count is, as a z-score: the Poisson tail of the observed
+   count around the expected one (counts are Poisson-like), or, when the history
+   varies more than that, (observed - expected) / MAD (median absolute deviation,
+   x1.4826 so it matches a standard deviation on normal data), whichever is smaller.
+4. A bucket is a spike when z >= ``z_threshold`` AND observed >= ``min_count``
+   (small numbers never alert).
 5. **The open bucket** (the hour or day still running) is judged at every run on
    what has arrived so far, against what usually has arrived by that time: the
    expected count and the MAD are scaled by the elapsed share of the bucket
@@ -24,12 +24,11 @@ Volume spikes, in plain words:
    and that verdict, which uses only the past, never changes.
 6. Consecutive spike buckets form one episode (``Spike``).
 
-The issue trigger (``CustomerWatch``): an emerging or systemic issue that gains at
-least ``min_customers`` new distinct customers within a sliding ``window`` (24 h),
-when that is also ``z_threshold`` spreads above what the issue gained per window
-over the 28 days before. A new issue has gained nobody before, so for it the count
-decides. It stays flagged while the issue keeps gaining at least half that many,
-so a slow stream of reports does not open and close it every hour.
+The issue trigger: the same rules on another count, an emerging or systemic issue's
+*new distinct customers* per day (or hour), with ``min_count`` = the configured
+minimum of new customers. Before its first customer an issue had none, so a new
+issue alerts on that minimum alone; a chronic one only when it gains far more
+customers than it usually does.
 
 Alerting (``update_alert_state``): an episode alerts once ("open"), again only when a
 *later* bucket reaches ``escalate_factor`` (1.5) times the level last alerted
@@ -64,7 +63,7 @@ Z_CAP = 99.0  # z-scores are capped here (a count where none was ever seen is "i
 PROFILE_DAYS = 28  # days of hourly counts that teach when in the day negatives arrive
 # Pseudo-posts spread evenly over the day: with few posts the profile stays near-even.
 PROFILE_PRIOR = 24.0
-BASELINE_SPAN = timedelta(days=28)  # the issue trigger's history of new customers
+BASELINE_SPAN = timedelta(days=28)  # an issue had no customers this long before its first
 
 
 # ------------------------------------------------------------------- counting
@@ -232,18 +231,12 @@ def detect_spikes(
 
 
 def spikes_from_scores(
-    scores: Sequence[BucketScore],
-    width: timedelta,
-    scope: str = "all",
-    *,
-    overlapping: bool = False,
+    scores: Sequence[BucketScore], width: timedelta, scope: str = "all"
 ) -> list[Spike]:
     """Group consecutive spike buckets into episodes.
 
     A bucket's score depends only on earlier buckets, so the episodes seen at any
     moment are those of ``scores[:n]``: replaying history needs one scoring pass.
-    ``overlapping``: the scores are sliding windows (the issue trigger), so an
-    episode's size is its largest window, not the sum of its windows.
     """
     episodes: list[list[BucketScore]] = []
     previous_was_spike = False
@@ -254,22 +247,19 @@ def spikes_from_scores(
             else:
                 episodes.append([bucket])
         previous_was_spike = bucket.is_spike
-    return [_episode(members, width, scope, overlapping) for members in episodes]
+    return [_episode(members, width, scope) for members in episodes]
 
 
-def _episode(members: list[BucketScore], width: timedelta, scope: str, overlapping: bool):
+def _episode(members: list[BucketScore], width: timedelta, scope: str) -> Spike:
     ends = [b.end or b.start + width for b in members]
-    largest = max(members, key=lambda b: (b.observed, b.start))
-    observed = largest.observed if overlapping else sum(b.observed for b in members)
-    expected = largest.expected if overlapping else sum(b.expected for b in members)
     return Spike(
         window_start=members[0].start,
         window_end=ends[-1],
-        observed=observed,
-        expected=round(expected, 3),
+        observed=sum(b.observed for b in members),
+        expected=round(sum(b.expected for b in members), 3),
         z=max(b.z for b in members),
         scope=scope,
-        peak=largest.observed,
+        peak=max(b.observed for b in members),
         buckets=len(members),
         bucket_counts=tuple((b.start, end, b.observed) for b, end in zip(members, ends,
                                                                          strict=True)),
@@ -336,7 +326,6 @@ class _ScoredWatch:
     scope: str
     width: timedelta
     origin: datetime
-    overlapping = False
 
     def __init__(self):
         self._scores: dict[int, BucketScore] = {}
@@ -387,7 +376,7 @@ class _ScoredWatch:
         opened = self._open(now, complete) if now > judged_until else None
         if opened is not None:
             scores.append(opened)
-        spikes = spikes_from_scores(scores, self.width, self.scope, overlapping=self.overlapping)
+        spikes = spikes_from_scores(scores, self.width, self.scope)
         return spikes, judged_until
 
 
@@ -486,67 +475,6 @@ class CountWatch(_ScoredWatch):
             hours = np.concatenate([hours, np.zeros((-len(hours)) % 24, dtype=np.int64)])
             self._weights[day] = hour_of_day_weights(hours.reshape(-1, 24))
         return self._weights[day]
-
-
-class CustomerWatch(_ScoredWatch):
-    """New distinct customers of one issue in a sliding window, judged every hour and at now.
-
-    ``first_posts``: for each customer, the time of their first negative post about
-    the issue. The window ending at each hour is one score; the open score ends at now.
-    """
-
-    overlapping = True
-
-    def __init__(
-        self,
-        kind: str,
-        scope: str,
-        first_posts: Iterable[datetime],
-        *,
-        min_customers: int,
-        z_threshold: float,
-        window: timedelta = DAY,
-    ):
-        super().__init__()
-        self.kind, self.scope = kind, scope
-        self.times = sorted(_utc(moment) for moment in first_posts)
-        self.seconds = np.array([moment.timestamp() for moment in self.times])
-        self.min_customers, self.z_threshold, self.window = min_customers, z_threshold, window
-        self.keep = max(1, math.ceil(min_customers / 2))  # stays flagged at this many
-        self.samples = max(MIN_HISTORY, BASELINE_SPAN // window)
-        self.width = HOUR
-        self.origin = bucket_floor(self.times[0], "hour") if self.times else datetime.now(UTC)
-
-    def _window_score(self, end: datetime, previous: BucketScore | None, provisional: bool):
-        start = end - self.window
-        # The same robust statistics as volume: this window against the windows just
-        # before it (for 24 h: the same hours of each of the 28 days before).
-        ends = end.timestamp() - np.arange(self.samples + 2) * self.window.total_seconds()
-        arrived = np.searchsorted(self.seconds, ends, side="right")
-        counts = (arrived[:-1] - arrived[1:]).astype(float)
-        observed, past = int(counts[0]), counts[1:]
-        expected, z, fires = _judge(observed, past, 1.0, self.min_customers, self.z_threshold)
-        holds = (
-            previous is not None and previous.is_spike
-            and observed >= self.keep and z >= self.z_threshold / 2
-        )
-        return BucketScore(start, observed, round(expected, 3), round(z, 3), fires or holds,
-                           end, provisional)
-
-    def _score(self, index: int) -> BucketScore:
-        previous = self.score(index - 1) if index > 0 else None
-        return self._window_score(self.origin + (index + 1) * self.width, previous, False)
-
-    def score(self, index: int) -> BucketScore:
-        # Each window's verdict depends on the one before: build the chain in order.
-        while len(self._scores) < index:
-            done = len(self._scores)
-            self._scores[done] = self._score(done)
-        return super().score(index)
-
-    def _open(self, now: datetime, complete: int) -> BucketScore | None:
-        previous = self.score(complete - 1) if complete > 0 else None
-        return self._window_score(now, previous, True)
 
 
 # ------------------------------------------------------------------- alert state
