@@ -133,7 +133,9 @@ def _counts_text(alert: AlertContent) -> str:
     by = "" if alert.as_of is None or alert.as_of >= alert.window_end else (
         f" by {alert.as_of.astimezone(UTC):%H:%M} UTC"
     )
-    expected = f"{alert.expected:.1f}" if alert.expected < 10 else f"{alert.expected:.0f}"
+    expected = f"{alert.expected:.0f}"
+    if alert.expected < 10:  # one decimal for small numbers, none when it is whole
+        expected = f"{alert.expected:.1f}".removesuffix(".0")
     return f"{round(alert.observed)} {unit} (expected ~{expected}{by})"
 
 
