@@ -57,6 +57,7 @@ KEPT = timedelta(days=35)
 DELIVERY_MAX_AGE = timedelta(hours=48)
 # An issue gets its own spike watch once it holds this many negative mentions.
 ISSUE_SCOPE_MIN_MENTIONS = 20
+GONE = -1  # the issue id of a scope whose issue was regrouped away: it counts nothing
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def scope_named(session, kind: str, name: str) -> Scope:
         return Scope(name, freq, kind, brand=value)
     if family == "issue":
         issue_id = session.scalar(select(Issue.id).where(Issue.key == value))
-        return Scope(name, freq, kind, issue_id=issue_id if issue_id is not None else -1)
+        return Scope(name, freq, kind, issue_id=GONE if issue_id is None else issue_id)
     return Scope(name, freq, kind)
 
 
@@ -229,7 +230,8 @@ def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | 
     """The scope's watch from per-hour counts in the database (the scheduled run)."""
     detector = detector_for(scope, config)
     if scope.kind == TRIGGER:
-        return times_watch(scope, detector, negative_times(session, scope, now), now)
+        times = negative_times(session, scope, now)
+        return times_watch(scope, detector, times, now, data_since(session))
     since = done - LOOKBACK if done is not None else None
     counts = hourly_counts(session, scope, since, now)
     first = first_negative(session, scope)
@@ -239,12 +241,24 @@ def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | 
     return CountWatch.from_counts(scope.kind, scope.name, detector, counts, now, first)
 
 
-def times_watch(scope: Scope, detector: Detector, times: list[datetime], until: datetime):
+def data_since(session) -> datetime | None:
+    """When the stored data begins: nothing is known about the time before."""
+    first = session.scalar(select(func.min(Mention.created_at)))
+    return _bucket_start(first) if first is not None else None
+
+
+def times_watch(
+    scope: Scope, detector: Detector, times: list[datetime], until: datetime,
+    data_start: datetime | None = None,
+):
     """The scope's watch from post times, judged at any moment (the backtest, the trigger)."""
     if not times:
         return None
-    # Before an issue's first customer it had none: its trigger compares with that.
-    first = times[0] - BASELINE_SPAN if scope.kind == TRIGGER else times[0]
+    first = times[0]
+    if scope.kind == TRIGGER:
+        # Before an issue's first customer it had none (as far as the data reaches): a
+        # new issue is compared with that, a chronic one found at the start is not.
+        first = max(times[0] - BASELINE_SPAN, data_start or times[0])
 
     def partial(now: datetime) -> int:  # posts of the current hour that arrived before now
         return bisect.bisect_left(times, now) - bisect.bisect_left(times, bucket_floor(now, "hour"))
@@ -264,7 +278,10 @@ def top_issue(session, scope: Scope, start: datetime, end: datetime) -> int | No
 
     Each issue's posts in the window, less what its last 28 days would have put in a
     window that long, so a chronic gripe never hides the new problem that spiked.
+    Asked again at every run: regrouping may have given the posts another issue.
     """
+    if scope.issue_id == GONE:  # its issue was regrouped away: where are its posts now
+        scope = Scope("all", scope.freq)
     if scope.issue_id is not None:
         return scope.issue_id
     if end <= start:
@@ -318,9 +335,20 @@ def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
         return top_issue(session, scopes[kind, name], spike.window_start,
                          min(spike.window_end, now))
 
+    # Issues may have been regrouped since the last run: what the open episodes are about
+    # now, so a new alert about the same posts still joins their message.
+    refreshed = []
+    for state in book.alerts.values():
+        if state.status != "resolved" or (state.covered_by is None and book.group_open(state)):
+            scope = scopes.get((state.kind, state.scope)) or scope_named(
+                session, state.kind, state.scope
+            )
+            state.issue_id = top_issue(session, scope, state.window_start,
+                                       min(state.window_end, now))
+            refreshed.append(state.key)
     transitions = step_all(book, [(m, w) for m, _, w in sorted(events, key=_event_order)],
                            issue_of)
-    _store(session, book, rows, transitions, config, now)
+    _store(session, book, rows, transitions, refreshed, now)
     return book, transitions
 
 
@@ -364,9 +392,9 @@ def _as_state(row: Alert, rows: dict[str, Alert]) -> AlertState:
     )
 
 
-def _store(session, book: AlertBook, rows: dict, transitions, config, now: datetime) -> None:
+def _store(session, book: AlertBook, rows: dict, transitions, refreshed, now) -> None:
     """Write every alert the run touched, and mark the messages to send."""
-    touched = list(dict.fromkeys(t.key for t in transitions))
+    touched = list(dict.fromkeys([*refreshed, *(t.key for t in transitions)]))
     for key in touched:
         state = book.alerts[key]
         row = rows.get(key)
@@ -449,6 +477,9 @@ def alert_content(session, alert: Alert, dashboard_url: str, now: datetime) -> A
     scope = scope_named(session, alert.kind, alert.scope)
     end = min(alert.window_end, max(now, alert.window_start))
     issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
+    if issue is None and alert.issue_id is not None:  # regrouped since: where its posts are
+        alert.issue_id = top_issue(session, scope, alert.window_start, end)
+        issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
     summary = None
     if issue is not None:
         summary = IssueSummary(issue.id, issue.title or issue.label, issue.classification,
@@ -685,10 +716,10 @@ def backtest(session, config, start: datetime, end: datetime, now: datetime | No
     end = min(end, now)
     runs = schedule_runs(start, end)
     scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
-    watches = []
+    watches, since = [], data_since(session)
     for scope in scopes.values():
         detector = detector_for(scope, config)
-        watch = times_watch(scope, detector, negative_times(session, scope, end), end)
+        watch = times_watch(scope, detector, negative_times(session, scope, end), end, since)
         if watch is not None:
             watches.append(watch)
 
@@ -696,12 +727,10 @@ def backtest(session, config, start: datetime, end: datetime, now: datetime | No
         return top_issue(session, scopes[kind, name], spike.window_start,
                          min(spike.window_end, end))
 
-    book = AlertBook()
-    events = [(run, watch) for run in runs for watch in watches]
-    sent = []
-    for transition in step_all(book, events, issue_of):
-        if transition.message:
-            sent.append(_backtest_alert(session, book, transition, scopes))
+    book, sent = AlertBook(), []
+    for run in runs:  # each message as it stands when it would have been sent
+        transitions = step_all(book, [(run, watch) for watch in watches], issue_of)
+        sent += [_backtest_alert(session, book, t, scopes) for t in transitions if t.message]
     return sent
 
 
