@@ -305,15 +305,25 @@ def top_issue(session, scope: Scope, start: datetime, end: datetime) -> int | No
 # ------------------------------------------------------------------- the run
 
 
+STATE_PREFIX = "alerts.evaluated_until."
+
+
 def state_key(scope: Scope) -> str:
     suffix = scope.name if scope.kind == KIND else f"{scope.kind}.{scope.name}"
-    return f"alerts.evaluated_until.{suffix}"
+    return f"{STATE_PREFIX}{suffix}"
 
 
 def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
     """Step every watch through the whole hours since the last run, then to now."""
     rows = _rows_in_view(session, now)
-    book = AlertBook(_as_state(row, rows) for row in rows.values())
+    keys = {row.id: key for key, row in rows.items()}
+    book = AlertBook(_as_state(row, keys) for row in rows.values())
+    # The first run catches up over all history (recorded, not sent); after that a scope
+    # that is new (a new source, an issue newly emerging) starts with the last hour.
+    started = session.scalar(
+        select(func.count()).select_from(PipelineState)
+        .where(PipelineState.key.like(f"{STATE_PREFIX}%"))
+    )
     scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
     for state in book.alerts.values():  # scopes gone since their alert opened
         if state.status != "resolved" and (state.kind, state.scope) not in scopes:
@@ -322,6 +332,8 @@ def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
     for order, scope in enumerate(scopes.values()):
         stored = session.get(PipelineState, state_key(scope))
         done = datetime.fromisoformat(stored.value) if stored else None
+        if done is None and started:
+            done = now - timedelta(hours=1)
         watch = stored_watch(session, scope, config, now, done)
         if watch is None:
             opened = [a.window_start for a in book.open_in(scope.kind, scope.name)]
@@ -381,8 +393,7 @@ def _rows_in_view(session, now: datetime) -> dict[str, Alert]:
     return rows
 
 
-def _as_state(row: Alert, rows: dict[str, Alert]) -> AlertState:
-    keys = {other.id: key for key, other in rows.items()}
+def _as_state(row: Alert, keys: dict[int, str]) -> AlertState:
     return AlertState(
         key=row.dedupe_key, kind=row.kind, scope=row.scope, window_start=row.window_start,
         window_end=row.window_end, observed=row.observed, expected=row.expected, z=0.0,
