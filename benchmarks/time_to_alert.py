@@ -125,34 +125,27 @@ def simulate(level, multiple, shape, outages, hours, seed):
     return total, chronic, injected, outage_minutes, days
 
 
-def _moments(minutes: np.ndarray) -> list[datetime]:
-    # a post in minute m arrives at its end (seconds are not simulated)
-    return [START + timedelta(minutes=int(m) + 1) for m in minutes]
-
-
-def customer_watch(scope: str, per_minute: np.ndarray):
-    """New customers of one issue (each post a new customer), judged like volume."""
+def per_hour(per_minute: np.ndarray):
+    """Counts per hour, and the posts of the current hour that arrived before a moment."""
     cumulative = np.concatenate([[0], np.cumsum(per_minute)])
 
     def partial(now: datetime) -> int:
         minute = int((now - START) // timedelta(minutes=1))
         return int(cumulative[minute] - cumulative[minute - minute % 60])
 
-    hourly = per_minute.reshape(-1, 60).sum(axis=1)
-    return CountWatch("new_customers", scope, CUSTOMERS, START, hourly, partial)
+    return per_minute.reshape(-1, 60).sum(axis=1), partial
+
+
+def customer_watch(scope: str, per_minute: np.ndarray) -> CountWatch:
+    """New customers of one issue (each post a new customer), judged like volume."""
+    return CountWatch("new_customers", scope, CUSTOMERS, START, *per_hour(per_minute))
 
 
 def run_series(level, multiple, shape, outages, hours, seed) -> Outcome:
     total, chronic, injected, outage_minutes, days = simulate(
         level, multiple, shape, outages, hours, seed
     )
-    cumulative = np.concatenate([[0], np.cumsum(total)])
-
-    def partial(now: datetime) -> int:  # posts of the current hour that arrived before now
-        minute = int((now - START) // timedelta(minutes=1))
-        return int(cumulative[minute] - cumulative[minute - minute % 60])
-
-    hourly = total.reshape(-1, 60).sum(axis=1)
+    hourly, partial = per_hour(total)
     watches = [
         CountWatch("negative_spike", "brand", DAILY, START, hourly, partial),
         CountWatch("negative_spike", "all (hourly)", HOURLY, START, hourly, partial),

@@ -46,7 +46,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 from scipy.special import ndtri, pdtrc
@@ -308,33 +308,57 @@ class Detector:
     z_threshold: float
 
 
-class Watch(Protocol):
-    """Something judged at every run: a scope's volume, or an issue's new customers."""
+class CountWatch:
+    """A scope's counts per hour, judged in hourly or daily buckets at any moment.
 
-    kind: str
-    scope: str
+    Complete buckets are scored once (lazily, in order), the open one at every call.
+    ``hourly`` counts posts (or an issue's new customers) per hour from ``origin`` (a
+    bucket start) on; ``partial(now)`` gives those of the hour holding ``now`` that
+    arrived before ``now``. By default it is the stored count of that hour, which is
+    right when the counts were taken at ``now`` (nothing later had arrived) and at whole
+    hours (nothing has arrived yet).
+    """
 
-    def spikes_at(self, now: datetime, since: datetime | None = None) -> tuple[list, datetime]:
-        """Episodes seen at ``now`` (from ``since`` on) and the end of the last complete bucket."""
-        ...
-
-
-class _ScoredWatch:
-    """Complete buckets are scored once (lazily, in order); the open one at every call."""
-
-    kind: str
-    scope: str
-    width: timedelta
-    origin: datetime
-
-    def __init__(self):
+    def __init__(
+        self,
+        kind: str,
+        scope: str,
+        detector: Detector,
+        origin: datetime,
+        hourly: Sequence[int] | np.ndarray,
+        partial: Callable[[datetime], int] | None = None,
+    ):
+        self.kind, self.scope, self.detector = kind, scope, detector
+        self.width = BUCKET[detector.freq]
+        self.origin = bucket_floor(origin, detector.freq)
+        self.per_bucket = self.width // HOUR
+        self.hourly = np.asarray(hourly, dtype=np.int64)
+        padding = (-len(self.hourly)) % self.per_bucket
+        full = np.concatenate([self.hourly, np.zeros(padding, dtype=np.int64)])
+        self.counts = full.reshape(-1, self.per_bucket).sum(axis=1).astype(float)
+        self.period = _season_period(detector.season, self.width)
+        self._partial = partial
+        self._weights: dict[int, np.ndarray] = {}
         self._scores: dict[int, BucketScore] = {}
 
-    def _score(self, index: int) -> BucketScore:
-        raise NotImplementedError
-
-    def _open(self, now: datetime, complete: int) -> BucketScore | None:
-        raise NotImplementedError
+    @classmethod
+    def from_counts(
+        cls, kind: str, scope: str, detector: Detector, counts: Mapping[datetime, int],
+        until: datetime, first: datetime | None = None, partial=None,
+    ) -> CountWatch | None:
+        """From posts per hour (UTC hour start -> count), zero-filled from ``first`` (default:
+        the first count) up to ``until``; None when there is nothing to judge."""
+        starts = [*counts, *([first] if first is not None else [])]
+        if not starts:
+            return None
+        origin = bucket_floor(min(starts), detector.freq)
+        hours = max(0, (bucket_floor(until, "hour") - origin) // HOUR + 1)
+        hourly = np.zeros(hours, dtype=np.int64)
+        for hour, count in counts.items():
+            index = (_utc(hour) - origin) // HOUR
+            if 0 <= index < hours:
+                hourly[index] += count
+        return cls(kind, scope, detector, origin, hourly, partial)
 
     def score(self, index: int) -> BucketScore:
         if index not in self._scores:
@@ -364,6 +388,8 @@ class _ScoredWatch:
         return moments if moments and moments[-1] == now else [*moments, now]
 
     def spikes_at(self, now: datetime, since: datetime | None = None) -> tuple[list, datetime]:
+        """Episodes seen at ``now`` (those from ``since`` on, else only the latest) and the
+        end of the last complete bucket."""
         now = _utc(now)
         complete = self.complete_buckets(now)
         judged_until = self.origin + complete * self.width
@@ -379,66 +405,20 @@ class _ScoredWatch:
         spikes = spikes_from_scores(scores, self.width, self.scope)
         return spikes, judged_until
 
-
-class CountWatch(_ScoredWatch):
-    """A scope's negative mentions per hour, judged in hourly or daily buckets at any moment.
-
-    ``hourly`` counts posts per hour from ``origin`` (a bucket start) on; ``partial(now)``
-    gives the posts of the hour holding ``now`` that arrived before ``now``. By default
-    it is the stored count of that hour, which is right when the counts were taken at
-    ``now`` (nothing later had arrived) and at whole hours (nothing has arrived yet).
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        scope: str,
-        detector: Detector,
-        origin: datetime,
-        hourly: Sequence[int] | np.ndarray,
-        partial: Callable[[datetime], int] | None = None,
-    ):
-        super().__init__()
-        self.kind, self.scope, self.detector = kind, scope, detector
-        self.width = BUCKET[detector.freq]
-        self.origin = bucket_floor(origin, detector.freq)
-        self.per_bucket = self.width // HOUR
-        self.hourly = np.asarray(hourly, dtype=np.int64)
-        padding = (-len(self.hourly)) % self.per_bucket
-        full = np.concatenate([self.hourly, np.zeros(padding, dtype=np.int64)])
-        self.counts = full.reshape(-1, self.per_bucket).sum(axis=1).astype(float)
-        self.period = _season_period(detector.season, self.width)
-        self._partial = partial
-        self._weights: dict[int, np.ndarray] = {}
-
-    @classmethod
-    def from_counts(
-        cls, kind: str, scope: str, detector: Detector, counts: Mapping[datetime, int],
-        until: datetime, first: datetime | None = None, partial=None,
-    ) -> CountWatch | None:
-        """From posts per hour (UTC hour start -> count), zero-filled up to ``until``."""
-        if not counts:
-            return None
-        origin = bucket_floor(min(first or min(counts), min(counts)), detector.freq)
-        hours = max(0, (bucket_floor(until, "hour") - origin) // HOUR + 1)
-        hourly = np.zeros(hours, dtype=np.int64)
-        for hour, count in counts.items():
-            index = (_utc(hour) - origin) // HOUR
-            if 0 <= index < hours:
-                hourly[index] += count
-        return cls(kind, scope, detector, origin, hourly, partial)
-
     def _bucket_count(self, index: int) -> int:
         return int(self.counts[index]) if index < len(self.counts) else 0
+
+    def _baseline_of(self, index: int) -> np.ndarray | None:
+        counts = self.counts[:index]
+        if len(counts) < index:  # asked beyond the counts: nothing was posted since
+            counts = np.concatenate([counts, np.zeros(index - len(counts))])
+        return _baseline(counts, index, self.period, self.detector.history)
 
     def _score(self, index: int) -> BucketScore:
         start = self.origin + index * self.width
         observed = self._bucket_count(index)
-        counts = self.counts[:index]
-        if len(counts) < index:
-            counts = np.concatenate([counts, np.zeros(index - len(counts))])
         d = self.detector
-        past = _baseline(counts, index, self.period, d.history)
+        past = self._baseline_of(index)
         if past is None:
             return BucketScore(start, observed, None, 0.0, False)
         expected, z, spike = _judge(observed, past, 1.0, d.min_count, d.z_threshold)
@@ -456,10 +436,7 @@ class CountWatch(_ScoredWatch):
             partial = self._hours(hour, hour + 1) if now > bucket_floor(now, "hour") else 0
         observed = self._hours(complete * self.per_bucket, hour) + partial
         d = self.detector
-        counts = self.counts[:complete]
-        if len(counts) < complete:
-            counts = np.concatenate([counts, np.zeros(complete - len(counts))])
-        past = _baseline(counts, complete, self.period, d.history)
+        past = self._baseline_of(complete)
         if past is None:
             return None
         share = elapsed_share(now, d.freq, self._day_weights(complete) if d.freq == "day" else None)
@@ -648,7 +625,7 @@ class AlertBook:
             if a.kind == kind and a.scope == scope and a.status != "resolved"
         ]
 
-    def step(self, watch: Watch, now: datetime, issue_of: IssueOf) -> list[Transition]:
+    def step(self, watch: CountWatch, now: datetime, issue_of: IssueOf) -> list[Transition]:
         """Judge one watch at ``now`` and apply what follows to the alerts."""
         now = _utc(now)
         current = self.open_in(watch.kind, watch.scope)
@@ -713,7 +690,7 @@ def _as_open(alert: AlertState) -> OpenAlert:
 
 
 def step_all(
-    book: AlertBook, events: Iterable[tuple[datetime, Watch]], issue_of: IssueOf
+    book: AlertBook, events: Iterable[tuple[datetime, CountWatch]], issue_of: IssueOf
 ) -> list[Transition]:
     """Step each watch at its moment, in time order (a stable sort keeps the given order
     of watches judged at the same moment: it decides which alert carries a message)."""

@@ -417,3 +417,12 @@ def test_a_new_issue_alerts_on_its_minimum_of_new_customers_alone():
     watch = CountWatch("new_customers", "issue:topic:9", detector, MONDAY, hours)
     [spike] = watch.spikes_at(at + HOUR)[0]
     assert spike.observed == 5 and spike.expected == 0
+
+
+def test_time_to_alert_on_a_busy_brand_as_the_benchmark_measures_it():
+    from benchmarks.time_to_alert import combine, run_series
+
+    outcome = run_series(1000, 5, "step", outages=3, hours=24, seed=1)
+    summary = combine([outcome])
+    assert summary["recall"] == 1.0 and outcome.false_alerts == 0
+    assert summary["median_delay_min"] <= 60  # the first hourly run after the outage began

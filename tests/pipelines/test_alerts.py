@@ -206,3 +206,29 @@ def test_each_alert_state_change_is_logged_once(db_url, tmp_path):
         ["alert opened"] * len(alerts) + ["alert resolved"] * len(alerts)
     )
     assert len(set(lines)) == len(lines)
+
+
+def test_an_alert_whose_issue_is_no_longer_watched_still_resolves(corpus, tmp_path):
+    corpus.outage([DAY + timedelta(hours=9, minutes=30 * k) for k in range(6)])
+    [opened] = run(corpus.url, DAY + timedelta(hours=12, minutes=5), tmp_path)
+    with session_scope(corpus.url) as session:  # regrouped: the issue is isolated now
+        session.get(Issue, corpus.new).classification = "isolated"
+    assert run(corpus.url, DAY + timedelta(days=1, minutes=5), tmp_path) == []  # day complete
+    [resolved] = run(corpus.url, DAY + timedelta(days=2, minutes=5), tmp_path)
+    assert resolved["type"] == "success" and resolved["title"].startswith("Resolved: Error E42")
+
+
+def test_an_alert_whose_issue_was_merged_away_resolves_and_names_where_its_posts_went(
+    corpus, tmp_path
+):
+    corpus.outage([DAY + timedelta(hours=9, minutes=30 * k) for k in range(6)])
+    [opened] = run(corpus.url, DAY + timedelta(hours=12, minutes=5), tmp_path)
+    with session_scope(corpus.url) as session:  # a regroup merged it into the chronic issue
+        for enrichment in session.scalars(select(Enrichment).where(
+                Enrichment.issue_id == corpus.new)):
+            enrichment.issue_id = corpus.chronic
+        session.delete(session.get(Issue, corpus.new))
+    [resolved] = run(corpus.url, DAY + timedelta(days=1, minutes=5), tmp_path)
+    assert resolved["type"] == "success"
+    assert resolved["title"].startswith("Resolved: Transfers are slow (systemic)")
+    assert f"issues?issue={corpus.chronic})" in resolved["body"]
