@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from croniter import croniter
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, literal, or_, select
 
 from cxradar.intelligence.alerts import (
     NOTIFY_TYPE,
@@ -174,31 +174,48 @@ def first_negative(session, scope: Scope) -> datetime | None:
     return _bucket_start(first) if first is not None else None
 
 
-def negative_times(session, scope: Scope, until: datetime) -> list[datetime]:
+def negative_times(session, scope: Scope, until: datetime, since=None) -> list[datetime]:
     """When each negative original of the scope was posted (the issue trigger: when each
-    customer first complained about the issue), sorted."""
+    customer first complained about the issue), in [since, until), sorted."""
     if scope.kind == TRIGGER:
-        return customer_first_posts(session, scope.issue_id, until)
+        return customer_first_posts(session, scope.issue_id, until, since)
     query = _in_scope(_negatives(Mention.created_at), scope).where(Mention.created_at < until)
+    if since is not None:
+        query = query.where(Mention.created_at >= since)
     return sorted(_bucket_start(moment) for moment in session.scalars(query))
 
 
-def customer_first_posts(session, issue_id: int, until: datetime) -> list[datetime]:
-    """For each customer of the issue, when they first complained about it (sorted).
+def customer_first_posts(session, issue_id: int, until: datetime, since=None) -> list[datetime]:
+    """When each customer first complained about the issue, for those whose first
+    complaint falls in [since, until), sorted; grouped by the database.
 
     A customer is an author on a source; a post without an author is its own customer.
     """
-    rows = session.execute(
-        _negatives(Mention.source_id, Mention.author, Mention.id, Mention.created_at)
+    who = func.coalesce(Mention.author, literal("#").concat(cast(Mention.id, String)))
+    first = func.min(Mention.created_at)
+    query = (
+        _negatives(first)
         .where(Enrichment.issue_id == issue_id, Mention.created_at < until)
+        .group_by(Mention.source_id, who)
     )
-    first: dict[tuple, datetime] = {}
-    for source_id, author, mention_id, created_at in rows:
-        who = (source_id, author) if author else (None, mention_id)
-        created_at = _bucket_start(created_at)
-        if who not in first or created_at < first[who]:
-            first[who] = created_at
-    return sorted(first.values())
+    if since is not None:
+        query = query.having(first >= since)
+    return sorted(_bucket_start(moment) for moment in session.scalars(query))
+
+
+def watch_origin(session, scope: Scope, since: datetime | None) -> datetime | None:
+    """Where a scope's counts begin: its first negative post, or the look-back's start.
+
+    An issue's new customers begin 28 days before its first one (it had none then),
+    but never before the stored data does: a chronic issue found at the start of the
+    data is not new.
+    """
+    first = first_negative(session, scope)
+    if first is None:
+        return None
+    if scope.kind == TRIGGER:
+        first = max(first - BASELINE_SPAN, data_since(session))
+    return max(first, since) if since is not None else first
 
 
 def _hour(dialect: str):
@@ -227,17 +244,15 @@ def detector_for(scope: Scope, config) -> Detector:
 
 
 def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | None):
-    """The scope's watch from per-hour counts in the database (the scheduled run)."""
+    """The scope's watch from the database, counted up to now (the scheduled run)."""
     detector = detector_for(scope, config)
-    if scope.kind == TRIGGER:
-        times = negative_times(session, scope, now)
-        return times_watch(scope, detector, times, now, data_since(session))
     since = done - LOOKBACK if done is not None else None
+    first = watch_origin(session, scope, since)
+    if scope.kind == TRIGGER:
+        times = negative_times(session, scope, now, since)
+        return times_watch(scope, detector, times, now, first)
+    # The current hour's count is what has arrived so far: CountWatch's default.
     counts = hourly_counts(session, scope, since, now)
-    first = first_negative(session, scope)
-    if since is not None and first is not None:
-        first = max(first, since)
-    # Counted up to now: the current hour's count is what has arrived so far.
     return CountWatch.from_counts(scope.kind, scope.name, detector, counts, now, first)
 
 
@@ -249,16 +264,9 @@ def data_since(session) -> datetime | None:
 
 def times_watch(
     scope: Scope, detector: Detector, times: list[datetime], until: datetime,
-    data_start: datetime | None = None,
+    first: datetime | None = None,
 ):
     """The scope's watch from post times, judged at any moment (the backtest, the trigger)."""
-    if not times:
-        return None
-    first = times[0]
-    if scope.kind == TRIGGER:
-        # Before an issue's first customer it had none (as far as the data reaches): a
-        # new issue is compared with that, a chronic one found at the start is not.
-        first = max(times[0] - BASELINE_SPAN, data_start or times[0])
 
     def partial(now: datetime) -> int:  # posts of the current hour that arrived before now
         return bisect.bisect_left(times, now) - bisect.bisect_left(times, bucket_floor(now, "hour"))
@@ -727,10 +735,11 @@ def backtest(session, config, start: datetime, end: datetime, now: datetime | No
     end = min(end, now)
     runs = schedule_runs(start, end)
     scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
-    watches, since = [], data_since(session)
+    watches = []
     for scope in scopes.values():
         detector = detector_for(scope, config)
-        watch = times_watch(scope, detector, negative_times(session, scope, end), end, since)
+        times = negative_times(session, scope, end)
+        watch = times_watch(scope, detector, times, end, watch_origin(session, scope, None))
         if watch is not None:
             watches.append(watch)
 
