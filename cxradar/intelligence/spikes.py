@@ -176,15 +176,24 @@ def poisson_z(observed: int, expected: float) -> float:
     if observed <= 0:
         return -Z_CAP
     tail = float(pdtrc(observed - 1, max(expected, 0.0)))
-    return float(np.clip(-ndtri(tail), -Z_CAP, Z_CAP)) if tail > 0 else Z_CAP
+    return min(max(-float(ndtri(tail)), -Z_CAP), Z_CAP) if tail > 0 else Z_CAP
+
+
+def _centre_and_spread(past: np.ndarray) -> tuple[float, float]:
+    """Median and MAD (as a standard deviation) of the past buckets."""
+    middle = _median(past)
+    return middle, _median(np.abs(past - middle)) * MAD_TO_SIGMA
 
 
 def _judge(
-    observed: int, past: np.ndarray, share: float, min_count: int, z_threshold: float
+    observed: int, past: np.ndarray | tuple[float, float], share: float, min_count: int,
+    z_threshold: float,
 ) -> tuple[float, float, bool]:
-    """Expected count, robust z and verdict of a bucket ``share`` (0..1] of the way through."""
-    middle = _median(past)
-    mad = _median(np.abs(past - middle)) * MAD_TO_SIGMA
+    """Expected count, robust z and verdict of a bucket ``share`` (0..1] of the way through.
+
+    ``past``: the past buckets, or their ``_centre_and_spread`` already taken.
+    """
+    middle, mad = past if isinstance(past, tuple) else _centre_and_spread(past)
     expected = middle * share
     z = poisson_z(observed, expected)
     if mad > 0:  # a history that varies more than chance alone allows widens the spread
@@ -340,6 +349,7 @@ class CountWatch:
         self._partial = partial
         self._weights: dict[int, np.ndarray] = {}
         self._scores: dict[int, BucketScore] = {}
+        self._open_stats: dict[int, tuple[float, float] | None] = {}
 
     @classmethod
     def from_counts(
@@ -436,11 +446,14 @@ class CountWatch:
             partial = self._hours(hour, hour + 1) if now > bucket_floor(now, "hour") else 0
         observed = self._hours(complete * self.per_bucket, hour) + partial
         d = self.detector
-        past = self._baseline_of(complete)
-        if past is None:
+        if complete not in self._open_stats:  # the same for every run while it is open
+            past = self._baseline_of(complete)
+            self._open_stats[complete] = None if past is None else _centre_and_spread(past)
+        stats = self._open_stats[complete]
+        if stats is None:
             return None
         share = elapsed_share(now, d.freq, self._day_weights(complete) if d.freq == "day" else None)
-        expected, z, spike = _judge(observed, past, share, d.min_count, d.z_threshold)
+        expected, z, spike = _judge(observed, stats, share, d.min_count, d.z_threshold)
         return BucketScore(start, observed, expected, round(float(z), 3), spike,
                            start + self.width, provisional=True)
 
