@@ -34,7 +34,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -78,8 +78,8 @@ class Outcome:
     multiple: int
     outages: int = 0
     detected: int = 0
-    delays: list = None
-    messages: list = None
+    delays: list = field(default_factory=list)  # minutes, per detected outage
+    messages: list = field(default_factory=list)  # opens and escalations, per detected outage
     false_alerts: int = 0
     quiet_days: float = 0.0
 
@@ -180,7 +180,7 @@ def run_series(level, multiple, shape, outages, hours, seed) -> Outcome:
 
 
 def score(level, multiple, shape, injected, messages, end) -> Outcome:
-    outcome = Outcome(level, shape, multiple, delays=[], messages=[])
+    outcome = Outcome(level, shape, multiple)
     evaluated_from = START + timedelta(days=WARMUP_DAYS)
     for outage in injected:
         about = [(at, action) for at, action, issue in messages if issue == outage.issue]
@@ -257,9 +257,7 @@ def main(argv=None) -> int:
     print(f"took {time.monotonic() - began:.0f} s", file=sys.stderr)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"args": vars(args), "cells": rows,
-                       "outcomes": [asdict(o) for outs in cells.values() for o in outs]},
-                      handle, indent=1)
+            json.dump({"args": vars(args), "cells": rows}, handle, indent=1)
     return 0
 
 
