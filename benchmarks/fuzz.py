@@ -173,8 +173,8 @@ def check_config(document: str) -> None:
 
 
 def check_alert(case: dict) -> None:
-    """Whatever posts and labels say, the chat message pings no one and carries no markup."""
-    from cxradar.intelligence.alerts import AlertContent, TopIssue, format_alert
+    """Whatever posts, issue titles and labels say, the message pings no one, has no markup."""
+    from cxradar.intelligence.alerts import AlertContent, IssueSummary, format_alert
 
     when = datetime(2026, 10, 18, tzinfo=UTC)
     content = AlertContent(
@@ -184,18 +184,22 @@ def check_alert(case: dict) -> None:
         window_end=when.replace(day=19),
         observed=12,
         expected=2,
-        severity=5.0,
-        top_issue=TopIssue(case["label"], case["classification"], 0.5),
+        severity=0.5,
+        issue=IssueSummary(7, case["label"], case["classification"], 3),
+        customers=9,
+        channels=(case["scope"], case["classification"]),
+        since=when,
+        app_version=case["label"],
         samples=case["samples"],
         dashboard_url=case["url"],
     )
     title, body = format_alert(content)
     lines = body.splitlines()
-    if lines and lines[-1].startswith("[Open the dashboard]("):
+    if lines and lines[-1].startswith("[Open the issue in the dashboard]("):
         lines = lines[:-2]  # the one link the formatter itself writes
     for text in (title, *lines):
         _assert_inert(text)
-    assert len(lines) <= 4 + 2 + 3  # header lines + "Sample posts" + three one-line samples
+    assert len(lines) <= 7 + 2 + 3  # header lines + "Sample posts" + three one-line samples
 
 
 def check_sanitizer(case: tuple[str, int]) -> None:

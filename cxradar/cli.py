@@ -170,9 +170,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         _print_json_lines(alerts)
         return 0
     _print_table(
-        f"alerts that would have been sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        alerts,
-        ["at", "action", "scope", "observed", "expected", "severity"],
+        f"messages the hourly runs would have sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        [{**alert, "at": f"{alert['at']:%Y-%m-%d %H:%M}"} for alert in alerts],
+        ["at", "action", "scope", "issue", "label", "observed", "expected", "severity",
+         "minutes_after_first_post"],
     )
     return 0
 
@@ -183,7 +184,7 @@ def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
 
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
-        wide = column in ("label", "text")
+        wide = column in ("label", "text", "issue")
         table.add_column(
             column, overflow="ellipsis", no_wrap=not wide, max_width=48 if wide else None
         )
@@ -352,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
 
     replay = commands.add_parser(
-        "backtest", help="replay stored history and list the alerts it would have sent"
+        "backtest", help="replay the hourly runs over stored history: the messages they would "
+        "have sent, each with its minutes after the episode's first post"
     )
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")

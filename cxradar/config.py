@@ -281,12 +281,26 @@ class AlertChannel(_Strict):
         return self.url
 
 
+class IssueTriggerConfig(_Strict):
+    """Alert when an emerging or systemic issue gains many new customers in a window.
+
+    Beside the volume spikes, for brands with few posts a day: the issue's new
+    distinct customers per ``window`` (UTC day or hour, judged while it runs) are
+    compared with its own history like volume is, and must reach ``min_new_customers``.
+    """
+
+    enabled: bool = True
+    min_new_customers: int = Field(default=5, ge=2)
+    window: Literal["day", "hour"] = "day"
+
+
 class AlertsConfig(_Strict):
     dashboard_url: str = "http://localhost:8501"
     channels: list[AlertChannel] = Field(default_factory=list)
     min_negative_count: int = Field(default=8, ge=1)
     z_threshold: float = Field(default=4.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
+    issue_trigger: IssueTriggerConfig = Field(default_factory=IssueTriggerConfig)
 
 
 class SystemicThresholdsConfig(_Strict):

@@ -517,13 +517,14 @@ def _drop_or_rewrite_issues(
 
 
 def _rewrite_alerts(session: Session, texts: list[str]) -> int:
-    """Stored alert messages keep no sample post (or label) quoting an erased post."""
+    """Stored alert messages keep no sample post (or issue title) quoting an erased post."""
     rewritten = 0
     for alert in session.scalars(select(Alert)):
         lines = alert.body.splitlines()
         kept = [_erased_line(line) if _quotes_any(line, texts) else line for line in lines]
-        if kept != lines:
-            alert.body = "\n".join(kept)
+        title = ERASED if _quotes_any(alert.title, texts) else alert.title
+        if kept != lines or title != alert.title:
+            alert.body, alert.title = "\n".join(kept), title
             rewritten += 1
     return rewritten
 

@@ -567,6 +567,7 @@ ALERT_COLUMNS = [
     "delivered_at",
     "attempts",
     "last_error",
+    "covered_by",
 ]
 
 

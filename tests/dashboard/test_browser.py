@@ -226,6 +226,30 @@ def test_the_overview_links_to_all_issues(dashboard, browser):
     assert any("Systemic" in heading for heading in headings)
 
 
+def test_an_alerts_link_opens_its_issue(dashboard, browser, database):
+    from sqlalchemy import select
+
+    from cxradar.db import session_scope
+    from cxradar.intelligence.alerts import issue_link
+    from cxradar.schema import Issue
+
+    with session_scope(database[0]) as session:  # not the issue the page shows first
+        issue_id = session.scalars(select(Issue.id).order_by(Issue.id.desc())).first()
+    browser.get(issue_link(dashboard, issue_id))
+    settled(browser, "Issues")
+    no_exception(browser)
+    def chosen(driver) -> list[str]:  # the drill-down picker's value
+        return [box.get_attribute("value") for box in
+                driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')]
+
+    try:
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda d: any(value.startswith(f"#{issue_id} ") for value in chosen(d))
+        )
+    except TimeoutException:  # pragma: no cover - the message says what is on the page
+        pytest.fail(f"issue #{issue_id} not chosen: {chosen(browser)}")
+
+
 def test_saving_a_verdict_in_the_review_queue(dashboard, browser, database):
     if not database[1]:
         pytest.skip("writes a verdict: only on seed.py's throwaway database")

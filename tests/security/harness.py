@@ -263,6 +263,7 @@ class Snapshot:
     enrichments: int
     mention_embeddings: int
     alert_keys: list[str]
+    message_keys: list[str]  # the alerts that send a message (the others join one)
 
 
 def snapshot(database_url: str) -> Snapshot:
@@ -278,6 +279,9 @@ def snapshot(database_url: str) -> Snapshot:
                 select(func.count()).select_from(Embedding).where(Embedding.owner_kind == "mention")
             ).scalar_one(),
             alert_keys=sorted(c.execute(select(Alert.dedupe_key)).scalars()),
+            message_keys=sorted(
+                c.execute(select(Alert.dedupe_key).where(Alert.covered_by.is_(None))).scalars()
+            ),
         )
     engine.dispose()
     return result
