@@ -1,7 +1,7 @@
 """alert episodes: the issue an alert is about, one message per episode, escalation by bucket
 
-Revision ID: 0007_alert_episodes
-Revises: 0006
+Revision ID: 0008_alert_episodes
+Revises: 0007_mention_extra
 Create Date: 2026-12-05 18:00:00
 
 - alerts.issue_id: the issue the alert is about (its message names it and links to it).
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 import cxradar.schema
 from alembic import op
 
-revision = "0007_alert_episodes"
-down_revision = "0006"
+revision = "0008_alert_episodes"
+down_revision = "0007_mention_extra"
 branch_labels = None
 depends_on = None
 
