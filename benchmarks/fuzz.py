@@ -214,7 +214,7 @@ def _assert_inert(text: str) -> None:
 
 
 def check_store(record_fields: dict) -> None:
-    """Storing anything works on the backend, keeps the text whole (less NUL), stores it once."""
+    """Storing anything works on the backend, keeps the text (less NUL, cut when huge), once."""
     from sqlalchemy import select
 
     from cxradar.db import session_scope
@@ -241,7 +241,11 @@ def check_store(record_fields: dict) -> None:
 
 
 def _stored(text: str) -> str:
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    """What storage keeps of a text: no NUL, valid UTF-8, at most MAX_TEXT_CHARS."""
+    from cxradar.store import MAX_TEXT_CHARS
+
+    kept = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return kept if len(kept) <= MAX_TEXT_CHARS else kept[: MAX_TEXT_CHARS - 1] + "…"
 
 
 _DATABASE: dict[str, str] = {}
@@ -276,7 +280,7 @@ def check_export_cell(value: str) -> None:
 
 
 def check_model_text(case: tuple[str | None, str]) -> None:
-    """Models see at most MODEL_TEXT_CHARS; storage keeps the whole text (check_store)."""
+    """Models see at most MODEL_TEXT_CHARS; storage keeps up to MAX_TEXT_CHARS (check_store)."""
     from pipelines.enrich import MODEL_TEXT_CHARS, model_text
 
     title, text = case
