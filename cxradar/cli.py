@@ -356,6 +356,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    served_alone = sorted((DASHBOARD_APP.parent / "pages").glob("*.py"))
+    if served_alone:
+        # Streamlit serves each file of a pages/ folder beside app.py by itself, without
+        # app.py's password gate (the dashboard's pages live in views/).
+        raise SystemExit(
+            f"cxradar: {served_alone[0].parent} holds {len(served_alone)} page file(s) that "
+            "Streamlit would serve without the password; move them to dashboard/views/ "
+            "(and list them in dashboard/app.py) or delete the folder"
+        )
     env = {**os.environ, "CXRADAR_DATABASE_URL": database_url(args.database)}
     # Always: upgrades an older database too (idempotent); an empty one then explains itself.
     migrate(env["CXRADAR_DATABASE_URL"])
@@ -372,6 +381,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
+        "false",
+        # Nothing of the dashboard is a static file; /app/static/ serves nothing.
+        "--server.enableStaticServing",
         "false",
     ]
     print(
