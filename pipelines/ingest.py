@@ -332,10 +332,6 @@ def support_tickets(
     return _result(per_source, failed, _count(db, Ticket))
 
 
-class InboxError(RuntimeError):
-    """The inbox's folders are not what cxradar may write to; the message says what to do."""
-
-
 def inbox_files(config: Config) -> dict[str, list[Path]]:
     """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/`` and
     ``tickets/``; a kind folder that is itself a link is left alone."""
@@ -364,12 +360,16 @@ def _inbox_folder(root: Path, *parts: str) -> Path:
     for part in parts:
         folder = folder / part
         if folder.is_symlink():
-            raise InboxError(
-                f"{folder} is a symbolic link; cxradar moves inbox files only within the "
-                "inbox: replace it with a plain folder"
-            )
+            raise dg.Failure(_linked(folder), allow_retries=False)
         folder.mkdir(exist_ok=True)
     return folder
+
+
+def _linked(folder: Path) -> str:
+    return (
+        f"{folder} is a symbolic link; cxradar moves inbox files only within the inbox: "
+        "replace it with a plain folder"
+    )
 
 
 def _move_aside(file: Path, root: Path, outcome: str) -> Path:
@@ -400,11 +400,9 @@ def inbox(
         "mentions": (read_mentions, store_mentions_),  # rows name their own source
         "tickets": (lambda file: read_tickets(file, source=name), store_tickets_),
     }
-    try:
-        for outcome in INBOX_OUTCOMES:  # before any file is read or moved
-            _inbox_folder(root, outcome)
-    except InboxError as exc:
-        raise dg.Failure(str(exc), allow_retries=False) from None
+    for outcome in INBOX_OUTCOMES:  # before any file is read or moved
+        if (root / outcome).is_symlink():
+            raise dg.Failure(_linked(root / outcome), allow_retries=False)
     per_file, failed = {}, []
     for kind, files in inbox_files(config).items():
         read, store = readers[kind]

@@ -11,7 +11,8 @@ from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from cxradar.db import session_scope
-from cxradar.schema import DailyAggregate, Issue, Mention, Source
+from cxradar.records import MAX_REASON_CHARS
+from cxradar.schema import DailyAggregate, IngestError, Issue, Mention, Source
 from dashboard import auth, safe
 from tests.dashboard.seed import ISOLATED_TEXT
 from tests.dashboard.test_app import APP, checked, markup, on_page, start
@@ -99,3 +100,12 @@ def test_a_page_run_on_its_own_shows_only_the_login_form(seeded, monkeypatch, vi
     assert [t.value for t in app.title] == ["cxradar: sign in"]
     assert not (app.dataframe or app.metric or app.text or app.get("plotly_chart"))
     assert not app.sidebar.multiselect  # not even the filters with source names
+
+
+def test_a_huge_stored_reason_is_shown_cut(seeded):
+    """Reasons stored before they were cut at ingest (10.9 MB for a million-column CSV)."""
+    with session_scope(seeded) as session:
+        session.add(IngestError(source_name="appstore", location="x.csv:1", reason="c, " * 10**6))
+    app = on_page(start(), "sources")
+    reasons = app.dataframe[1].value["reason"].tolist()
+    assert max(len(reason) for reason in reasons) <= MAX_REASON_CHARS

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -327,8 +328,6 @@ def test_a_huge_config_is_refused_at_once(tmp_path):
 
 
 def _when():
-    from datetime import UTC, datetime
-
     return datetime(2026, 10, 18, tzinfo=UTC)
 
 
@@ -440,11 +439,13 @@ def test_bad_inbox_files_go_to_failed_and_the_good_one_is_stored(sqlite_url, tmp
     assert "nested too deeply" in reasons and "not a readable gzip file" in reasons
 
 
-@pytest.mark.parametrize("linked", ["processed", "failed"])
+@pytest.mark.parametrize("linked", ["processed", "failed", "processed/{today}"])
 def test_a_linked_processed_or_failed_folder_is_refused(sqlite_url, tmp_path, linked):
     config, root = inbox_config(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    linked = linked.format(today=datetime.now(UTC).strftime("%Y-%m-%d"))
+    (root / linked).parent.mkdir(exist_ok=True)
     (root / linked).symlink_to(elsewhere, target_is_directory=True)
     jsonl(root / "mentions" / "good.jsonl", good_row("1"))
     result = materialize([inbox], sqlite_url, config)
