@@ -333,6 +333,37 @@ def guarded_session(**guards) -> requests.Session:
     return session
 
 
+RESET_HEADERS = ("ratelimit-reset", "x-ratelimit-reset")
+EPOCH_FROM = 1_000_000_000  # a reset value this large is a unix time, not delta-seconds
+
+
+def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds a rate-limited answer asks to wait: ``Retry-After``, else the window's reset.
+
+    Services announce the reset differently: Reddit as delta-seconds, Bluesky as a
+    unix time (``RateLimit-Reset``), Mastodon as an ISO 8601 time (``X-RateLimit-Reset``).
+    """
+    named = {key.lower(): value for key, value in headers.items()}  # HTTP/2 sends lower case
+    asked = retry_after_seconds(named.get("retry-after"), now)
+    if asked is not None:
+        return asked
+    now = now or datetime.now(UTC)
+    for name in RESET_HEADERS:
+        value = (named.get(name) or "").strip()
+        if not value:
+            continue
+        if value.replace(".", "", 1).isdigit():
+            number = float(value)
+            return max(0.0, number - now.timestamp()) if number >= EPOCH_FROM else number
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
+    return None
+
+
 @dataclass(frozen=True)
 class HttpResponse:
     status: int
@@ -403,8 +434,10 @@ class HttpClient:
         auth=None,
         accept: Iterable[str] = (),
         ok_statuses: Iterable[int] = (200,),
+        json_body: Mapping | None = None,
     ) -> HttpResponse:
-        """GET ``url``; retry what is worth retrying, raise :class:`SourceError` otherwise.
+        """GET ``url`` (POST ``json_body`` when given); retry what is worth retrying, raise
+        :class:`SourceError` otherwise.
 
         ``accept`` lists content-type fragments (e.g. ``"json"``); a response of
         another type is an error (a login page instead of an API answer).
@@ -414,7 +447,7 @@ class HttpClient:
         for attempt in range(self.max_retries + 1):
             last = attempt == self.max_retries
             try:
-                response = self._get_once(url, params, headers, auth)
+                response = self._get_once(url, params, headers, auth, json_body)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if last:
                     raise SourceError(
@@ -433,19 +466,36 @@ class HttpClient:
                 self._check_type(response, accept, where)
                 return response
             if response.status in RETRY_STATUSES and not last:
-                self._wait(attempt, response.headers.get("Retry-After"), where, response.status)
+                # Only a 429 waits for the rate-limit reset (Mastodon sends one on every answer)
+                asked = (
+                    rate_limit_wait(response.headers)
+                    if response.status == 429
+                    else retry_after_seconds(response.headers.get("Retry-After"))
+                )
+                self._wait(attempt, asked, where, response.status)
                 continue
             raise SourceError(_describe_status(response.status, where, attempt + 1))
         raise AssertionError("unreachable")
 
-    def _get_once(self, url, params, headers, auth) -> HttpResponse:
+    def post_json(self, url: str, body: Mapping, **kwargs) -> HttpResponse:
+        """POST a JSON body (e.g. a login) with the same retries, caps and error messages."""
+        return self.get(url, json_body=body, **kwargs)
+
+    def _get_once(self, url, params, headers, auth, json_body=None) -> HttpResponse:
         self.requests_made += 1
         adapter = self._guard(url)
         if adapter is not None:
             adapter.request_ends = time.monotonic() + adapter.deadline_s  # all redirect hops
         try:
-            with self.session.get(
-                url, params=params, headers=headers, auth=auth, timeout=self.timeout, stream=True
+            with self.session.request(
+                "GET" if json_body is None else "POST",
+                url,
+                params=params,
+                headers=headers,
+                auth=auth,
+                json=json_body,
+                timeout=self.timeout,
+                stream=True,
             ) as raw:
                 declared = raw.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
@@ -470,8 +520,7 @@ class HttpClient:
         adapter = self.session.get_adapter(url) if url.startswith(("http:", "https:")) else None
         return adapter if isinstance(adapter, GuardedAdapter) else None
 
-    def _wait(self, attempt: int, retry_after: str | None, where: str, why) -> None:
-        asked = retry_after_seconds(retry_after)
+    def _wait(self, attempt: int, asked: float | None, where: str, why) -> None:
         delay = asked if asked is not None else self.backoff * (2**attempt)
         if delay > self.max_retry_wait:
             raise SourceError(

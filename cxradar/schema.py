@@ -94,6 +94,9 @@ class Mention(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     brand: Mapped[str | None] = mapped_column(String(200))
     reach: Mapped[int | None] = mapped_column(Integer)
+    # What the source says beyond the common fields: a re-share's original ("reshare_of",
+    # "reshare_url"), a review's reply status, the subreddit, the app version ...
+    extra: Mapped[dict | None] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
     # Not a customer voice: "link_only" or "bot_burst" (cxradar/intelligence/noise.py).

@@ -19,6 +19,7 @@ stored again.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -128,8 +129,16 @@ def _mention_row(record: MentionRecord, source_id: int, redact_pii: bool) -> dic
         "lang": record.lang,
         "brand": record.brand,
         "reach": record.reach,
+        "extra": _storable_extra(record.extra),
         "content_hash": content_hash(f"{_storable_text(title or '')} {_storable_text(text)}"),
     }
+
+
+def _storable_extra(extra: dict) -> dict | None:
+    """The source's extra fields as plain JSON (no NUL, which PostgreSQL refuses); None if empty."""
+    if not extra:
+        return None
+    return json.loads(json.dumps(extra, default=str).replace("\\u0000", ""))
 
 
 def store_tickets(
@@ -266,13 +275,18 @@ def link_duplicates(session: Session, mention_ids: Sequence[int]) -> int:
     hashes = session.execute(
         select(Mention.id, Mention.content_hash).where(Mention.id.in_(mention_ids))
     ).all()
-    firsts = dict(
-        session.execute(
-            select(Mention.content_hash, func.min(Mention.id))
-            .where(Mention.content_hash.in_({h for _, h in hashes}))
-            .group_by(Mention.content_hash)
-        ).all()
-    )
+    # The copy the others point at is the first original post: a boost stored before the
+    # post it boosts must not turn that post into its duplicate.
+    candidates: dict[str, dict[bool, int]] = {}
+    for digest, kind, first in session.execute(
+        select(Mention.content_hash, Mention.kind, func.min(Mention.id))
+        .where(Mention.content_hash.in_({h for _, h in hashes}))
+        .group_by(Mention.content_hash, Mention.kind)
+    ):
+        by_role = candidates.setdefault(digest, {})
+        shared = kind == "reshare"
+        by_role[shared] = min(first, by_role.get(shared, first))
+    firsts = {digest: roles.get(False, roles.get(True)) for digest, roles in candidates.items()}
     linked = 0
     for mention_id, digest in hashes:
         first = firsts[digest]

@@ -127,7 +127,11 @@ def mark_noise(session, batch: Sequence[Mention]) -> int:
         for row in session.execute(
             select(
                 Mention.id, Mention.content_hash, Mention.author, Mention.created_at, Mention.text
-            ).where(Mention.content_hash.in_(hashes), Mention.noise.is_(None))
+            ).where(
+                Mention.content_hash.in_(hashes),
+                Mention.noise.is_(None),
+                Mention.kind != "reshare",  # boosts repeat a text by design; they are no bots
+            )
         )
     ]
     burst = bot_bursts(copies)

@@ -43,9 +43,14 @@ from cxradar.store import (
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.sources import (
     AppStoreResource,
+    BlueskyResource,
     FeedsResource,
     GooglePlayResource,
+    HackerNewsResource,
+    MastodonResource,
     RedditResource,
+    TrustpilotResource,
+    YouTubeResource,
     ZendeskResource,
 )
 
@@ -242,8 +247,9 @@ def _count(db: DatabaseResource, table) -> int:
 
 @dg.asset(
     group_name=INGEST_GROUP,
-    description="Mentions and reviews from files, RSS/Atom feeds, the App Store and Google "
-    "Play, stored once per (source, external_id).",
+    description="Mentions and reviews from files, RSS/Atom feeds, the App Store, Google Play, "
+    "Bluesky, Mastodon, Hacker News, YouTube and Trustpilot, stored once per (source, "
+    "external_id).",
     automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
     retry_policy=INGEST_RETRIES,
 )
@@ -254,16 +260,32 @@ def raw_mentions(
     feeds: FeedsResource,
     appstore: AppStoreResource,
     googleplay: GooglePlayResource,
+    bluesky: BlueskyResource,
+    mastodon: MastodonResource,
+    hackernews: HackerNewsResource,
+    youtube: YouTubeResource,
+    trustpilot: TrustpilotResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
     clients = {"rss": feeds, "appstore": appstore, "googleplay": googleplay}
+    # These search for the brands' names and keywords unless the source lists its own.
+    social = {
+        "bluesky": bluesky,
+        "mastodon": mastodon,
+        "hackernews": hackernews,
+        "youtube": youtube,
+        "trustpilot": trustpilot,
+    }
     store, _ = storers(config)
 
     def ingest_one(source) -> dict:
         if source.type == "file":
             path = config.resolve(source.path)
             return ingest_files(db, source.name, path, read_mentions, store, context.log)
-        connector = clients[source.type].connector(source)
+        if source.type in social:
+            connector = social[source.type].connector(source, config.brands)
+        else:
+            connector = clients[source.type].connector(source)
         return ingest_stream(db, source.name, connector, store, context.log)
 
     sources = [s for s in config.sources if s.type != "reddit"]

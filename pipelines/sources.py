@@ -19,10 +19,15 @@ from connectors.base import Connector, SourceError
 from connectors.http import REQUEST_DEADLINE_S, SOURCE_DEADLINE_S, HttpClient, guarded_session
 from cxradar.config import (
     AppStoreSource,
+    BlueskySource,
     Brand,
     FeedSource,
     GooglePlaySource,
+    HackerNewsSource,
+    MastodonSource,
     RedditSource,
+    TrustpilotSource,
+    YouTubeSource,
     ZendeskTicketSource,
 )
 
@@ -206,6 +211,183 @@ class RecordedZendeskResource(ZendeskResource):
         return _renamed(recorded_zendesk(), source.name)
 
 
+class BlueskyResource(HttpSourceResource):
+    """Bluesky's post search, logged in with an app password (or the public AppView)."""
+
+    handle: str = ""
+    app_password: str = ""
+
+    def connector(self, source: BlueskySource, brands: list[Brand]) -> Connector:
+        from connectors.bluesky import BlueskyConnector
+
+        return BlueskyConnector(
+            queries=brand_queries(source, brands),
+            handle=self.handle,
+            app_password=self.app_password,
+            source=source.name,
+            lang=source.lang,
+            service_url=source.service_url,
+            appview_url=source.appview_url,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            http=self.http(source),
+        )
+
+
+class RecordedBlueskyResource(BlueskyResource):
+    def connector(self, source: BlueskySource, brands: list[Brand]) -> Connector:
+        from connectors.bluesky import recorded_bluesky
+
+        return recorded_bluesky(source.name)
+
+
+class MastodonResource(HttpSourceResource):
+    """A Mastodon server's REST API: hashtag timelines, and search with an access token."""
+
+    access_token: str = ""
+
+    def connector(self, source: MastodonSource, brands: list[Brand]) -> Connector:
+        from connectors.mastodon import MastodonConnector
+
+        searches = [(source.brand, query) for query in source.searches]
+        if source.search_brands:
+            searches += brand_queries(source, brands)
+        return MastodonConnector(
+            instance=source.instance,
+            hashtags=source.hashtags,
+            searches=searches,
+            access_token=self.access_token,
+            source=source.name,
+            brand=source.brand,
+            local=source.local,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            http=self.http(source),
+        )
+
+
+class RecordedMastodonResource(MastodonResource):
+    def connector(self, source: MastodonSource, brands: list[Brand]) -> Connector:
+        from connectors.mastodon import recorded_mastodon
+
+        return recorded_mastodon(source.name)
+
+
+class HackerNewsResource(HttpSourceResource):
+    """The Algolia Hacker News search API (no credentials)."""
+
+    base_url: str = "https://hn.algolia.com"
+
+    def connector(self, source: HackerNewsSource, brands: list[Brand]) -> Connector:
+        from connectors.hackernews import HackerNewsConnector
+
+        return HackerNewsConnector(
+            queries=brand_queries(source, brands),
+            source=source.name,
+            tags="(story,comment)" if source.include_comments else "story",
+            hits_per_page=source.hits_per_page,
+            lookback_days=source.lookback_days,
+            max_requests=source.max_requests,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedHackerNewsResource(HackerNewsResource):
+    def connector(self, source: HackerNewsSource, brands: list[Brand]) -> Connector:
+        from connectors.hackernews import recorded_hackernews
+
+        return recorded_hackernews(source.name)
+
+
+class YouTubeResource(HttpSourceResource):
+    """The YouTube Data API v3 with an API key, within a daily quota."""
+
+    api_key: str = ""
+    base_url: str = "https://www.googleapis.com"
+
+    def connector(self, source: YouTubeSource, brands: list[Brand]) -> Connector:
+        from connectors.youtube import YouTubeConnector
+
+        if not self.api_key:
+            raise SourceError(
+                "YouTube needs YOUTUBE_API_KEY (Google Cloud console > APIs and services > "
+                "Credentials, with 'YouTube Data API v3' enabled; see README: YouTube)"
+            )
+        return YouTubeConnector(
+            api_key=self.api_key,
+            video_ids=source.video_ids,
+            channel_ids=source.channel_ids,
+            source=source.name,
+            brand=source.brand,
+            daily_quota=source.daily_quota,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedYouTubeResource(YouTubeResource):
+    def connector(self, source: YouTubeSource, brands: list[Brand]) -> Connector:
+        from connectors.youtube import recorded_youtube
+
+        return recorded_youtube(source.name)
+
+
+class TrustpilotResource(HttpSourceResource):
+    """Trustpilot's public business-unit API with an API key."""
+
+    api_key: str = ""
+    base_url: str = "https://api.trustpilot.com"
+
+    def connector(self, source: TrustpilotSource, brands: list[Brand]) -> Connector:
+        from connectors.trustpilot import TrustpilotConnector
+
+        if not self.api_key:
+            raise SourceError(
+                "Trustpilot needs TRUSTPILOT_API_KEY (Trustpilot Business > Integrations > API; "
+                "see README: Trustpilot), or use Trustpilot's CSV export as a file source"
+            )
+        return TrustpilotConnector(
+            api_key=self.api_key,
+            business_unit_id=source.business_unit_id,
+            domain=source.domain,
+            source=source.name,
+            brand=source.brand,
+            language=source.language,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedTrustpilotResource(TrustpilotResource):
+    def connector(self, source: TrustpilotSource, brands: list[Brand]) -> Connector:
+        from connectors.trustpilot import recorded_trustpilot
+
+        return recorded_trustpilot(source.name)
+
+
+def brand_queries(source, brands: list[Brand]) -> list[tuple[str | None, str]]:
+    """(brand, query) pairs: the source's own ``queries``, else each brand's name and keywords.
+
+    A source with ``brand`` searches for that brand only. Terms are unique ignoring case.
+    """
+    own = getattr(source, "queries", None)
+    if own:
+        return [(source.brand, query) for query in own]
+    chosen = [b for b in brands if not source.brand or b.name == source.brand]
+    pairs, seen = [], set()
+    for brand in chosen:
+        for term in (brand.name, *brand.keywords):
+            if term.strip() and term.casefold() not in seen:
+                seen.add(term.casefold())
+                pairs.append((brand.name, term.strip()))
+    return pairs
+
+
 def reddit_searches(source: RedditSource, brands: list[Brand]) -> list[tuple[str, str]]:
     """One Reddit search per brand: its name and keywords, quoted, OR-ed."""
     if not source.search_brands:
@@ -239,6 +421,11 @@ def source_resources(recorded: bool | None = None) -> dict:
             "googleplay": RecordedGooglePlayResource(),
             "reddit": RecordedRedditResource(),
             "zendesk": RecordedZendeskResource(),
+            "bluesky": RecordedBlueskyResource(),
+            "mastodon": RecordedMastodonResource(),
+            "hackernews": RecordedHackerNewsResource(),
+            "youtube": RecordedYouTubeResource(),
+            "trustpilot": RecordedTrustpilotResource(),
         }
     return {
         "feeds": FeedsResource(),
@@ -252,4 +439,11 @@ def source_resources(recorded: bool | None = None) -> dict:
         "zendesk": ZendeskResource(
             email=_env("ZENDESK_EMAIL"), api_token=_env("ZENDESK_API_TOKEN")
         ),
+        "bluesky": BlueskyResource(
+            handle=_env("BLUESKY_HANDLE"), app_password=_env("BLUESKY_APP_PASSWORD")
+        ),
+        "mastodon": MastodonResource(access_token=_env("MASTODON_ACCESS_TOKEN")),
+        "hackernews": HackerNewsResource(),
+        "youtube": YouTubeResource(api_key=_env("YOUTUBE_API_KEY")),
+        "trustpilot": TrustpilotResource(api_key=_env("TRUSTPILOT_API_KEY")),
     }
