@@ -27,7 +27,7 @@ def checked(app: AppTest) -> AppTest:
 
 
 def on_page(app: AppTest, page: str) -> AppTest:
-    return checked(app.switch_page(f"pages/{page}.py").run())
+    return checked(app.switch_page(f"views/{page}.py").run())
 
 
 def metrics(app: AppTest) -> dict[str, tuple[str, str]]:

@@ -115,6 +115,7 @@ def write_corpus(
             out.write(f"T{index},{when},SMS code missing,No login code since the update {index}\n")
     config = folder / "cxradar.yaml"
     config.write_text(
+        "allow_private_network: true  # the feed is served on this machine\n"
         "sources:\n"
         "  - {name: files, type: file, path: mentions}\n"
         f"  - {{name: news, type: rss, url: '{feed_url}'}}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.safe import table
 
 STATUS_BADGES = {"open": "🟠", "escalated": "🔴", "resolved": "✅"}
 
@@ -53,4 +54,6 @@ else:
         status=[f"{STATUS_BADGES.get(s, '')} {t('alerts_' + s)}" for s in alerts["status"]]
     )
     columns = alert_columns(t)
-    st.dataframe(shown[list(columns)], hide_index=True, column_config=columns, width="stretch")
+    st.dataframe(
+        table(shown[list(columns)]), hide_index=True, column_config=columns, width="stretch"
+    )
