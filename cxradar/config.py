@@ -26,6 +26,8 @@ from pydantic import (
 
 CONFIG_ENV = "CXRADAR_CONFIG"
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "cxradar.yaml"
+# A real config is a few kB; a far larger file is not one (and would take minutes to parse).
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -46,6 +48,9 @@ class _SourceBase(_Strict):
     brand: str | None = None  # the brand these mentions are about, when the source says so
     # The freshness check warns when a source brought nothing new for this long.
     stale_after_hours: float = Field(default=48, gt=0)
+    # Network sources reach only public hosts (no loopback, private or link-local address,
+    # redirects included), unless this (or the config's top-level key) says otherwise.
+    allow_private_network: bool = False
 
 
 class FileSource(_SourceBase):
@@ -230,6 +235,7 @@ class ZendeskTicketSource(_Strict):
     base_url: str | None = Field(default=None, pattern=r"^https?://")
     start_days_back: int = Field(default=30, ge=1, le=3650)  # first run only
     stale_after_hours: float = Field(default=24, gt=0)
+    allow_private_network: bool = False  # e.g. a test instance on your own network
 
     @model_validator(mode="after")
     def _one_address(self) -> ZendeskTicketSource:
@@ -281,12 +287,26 @@ class AlertChannel(_Strict):
         return self.url
 
 
+class IssueTriggerConfig(_Strict):
+    """Alert when an emerging or systemic issue gains many new customers in a window.
+
+    Beside the volume spikes, for brands with few posts a day: the issue's new
+    distinct customers per ``window`` (UTC day or hour, judged while it runs) are
+    compared with its own history like volume is, and must reach ``min_new_customers``.
+    """
+
+    enabled: bool = True
+    min_new_customers: int = Field(default=5, ge=2)
+    window: Literal["day", "hour"] = "day"
+
+
 class AlertsConfig(_Strict):
     dashboard_url: str = "http://localhost:8501"
     channels: list[AlertChannel] = Field(default_factory=list)
     min_negative_count: int = Field(default=8, ge=1)
     z_threshold: float = Field(default=4.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
+    issue_trigger: IssueTriggerConfig = Field(default_factory=IssueTriggerConfig)
 
 
 class SystemicThresholdsConfig(_Strict):
@@ -363,7 +383,17 @@ class Config(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    # True: every network source may reach hosts on private networks and this machine.
+    allow_private_network: bool = False
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _private_network_for_every_source(self) -> Config:
+        if self.allow_private_network:
+            for source in [*self.sources, *self.ticket_sources]:
+                if "allow_private_network" in type(source).model_fields:
+                    source.allow_private_network = True
+        return self
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -378,9 +408,15 @@ def load_config(path: str | Path | None = None) -> Config:
             f"config file {chosen} not found: pass --config FILE or set {CONFIG_ENV} "
             f"(start from {DEMO_CONFIG})"
         )
+    size = chosen.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{chosen} is {size / 1024 / 1024:.1f} MiB; a config is at most "
+            f"{MAX_CONFIG_BYTES // 1024 // 1024} MiB (a few kB is usual): is it the right file?"
+        )
     try:
         raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(

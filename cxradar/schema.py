@@ -259,13 +259,13 @@ class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[str] = mapped_column(String(50))  # negative_spike
+    kind: Mapped[str] = mapped_column(String(50))  # negative_spike | new_customers
     scope: Mapped[str] = mapped_column(String(300))  # all | brand:X | source:Y | issue:N
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     observed: Mapped[float] = mapped_column(Float)
     expected: Mapped[float] = mapped_column(Float)
-    severity: Mapped[float] = mapped_column(Float)
+    severity: Mapped[float] = mapped_column(Float)  # 0..1, the scale issues use
     status: Mapped[str] = mapped_column(String(20), default="open")  # open|escalated|resolved
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -277,6 +277,10 @@ class Alert(Base):
     alerted_peak: Mapped[int] = mapped_column(Integer, default=0)  # peak in the last message
     pending_action: Mapped[str | None] = mapped_column(String(20))  # open|escalate|resolve to send
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issue_id: Mapped[int | None] = mapped_column(Integer)  # the issue the alert is about
+    # The alert whose message also tells this one's news (one message per episode)
+    covered_by: Mapped[int | None] = mapped_column(Integer)
+    alerted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of that bucket
 
 
 class IngestCursor(Base):

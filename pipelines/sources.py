@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from connectors.base import Connector, SourceError
-from connectors.http import HttpClient
+from connectors.http import REQUEST_DEADLINE_S, SOURCE_DEADLINE_S, HttpClient, guarded_session
 from cxradar.config import (
     AppStoreSource,
     BlueskySource,
@@ -35,14 +35,24 @@ RECORDED_ENV = "CXRADAR_RECORDED_SOURCES"
 
 
 class HttpSourceResource(dg.ConfigurableResource):
-    """Settings shared by sources read over plain HTTP."""
+    """Settings shared by sources read over plain HTTP (see connectors/http.py)."""
 
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # per read
     retries: int = 4  # per request, on 429/5xx/timeouts, honouring Retry-After
     backoff_s: float = 1.0
+    deadline_s: float = REQUEST_DEADLINE_S  # per request, redirects, headers and body included
+    source_deadline_s: float = SOURCE_DEADLINE_S  # per source and run, retries included
 
-    def http(self) -> HttpClient:
-        return HttpClient(timeout=self.timeout_s, max_retries=self.retries, backoff=self.backoff_s)
+    def http(self, source=None) -> HttpClient:
+        """A client for one source (its deadline starts with its first request)."""
+        return HttpClient(
+            timeout=self.timeout_s,
+            max_retries=self.retries,
+            backoff=self.backoff_s,
+            deadline_s=self.deadline_s,
+            source_deadline_s=self.source_deadline_s,
+            allow_private_network=getattr(source, "allow_private_network", False),
+        )
 
 
 class FeedsResource(HttpSourceResource):
@@ -56,7 +66,7 @@ class FeedsResource(HttpSourceResource):
             source=source.name,
             keywords=source.keywords,
             brand=source.brand,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -84,7 +94,7 @@ class AppStoreResource(HttpSourceResource):
             brand=source.brand,
             max_pages=source.max_pages,
             base_url=self.base_url,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -151,6 +161,14 @@ class RedditResource(dg.ConfigurableResource):
             oauth_url=self.oauth_url,
             reddit_url=self.reddit_url,
             max_retries=self.retries,
+            # PRAW's requests through the same guards as every other source's
+            requestor_kwargs={
+                "session": guarded_session(
+                    allow_private_network=source.allow_private_network,
+                    deadline_s=REQUEST_DEADLINE_S,
+                    source_deadline_s=SOURCE_DEADLINE_S,
+                )
+            },
         )
 
 
@@ -182,7 +200,7 @@ class ZendeskResource(HttpSourceResource):
             api_token=self.api_token,
             source=source.name,
             start_time=datetime.now(UTC) - timedelta(days=source.start_days_back),
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -212,7 +230,7 @@ class BlueskyResource(HttpSourceResource):
             appview_url=source.appview_url,
             max_pages=source.max_pages,
             lookback_days=source.lookback_days,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -244,7 +262,7 @@ class MastodonResource(HttpSourceResource):
             local=source.local,
             max_pages=source.max_pages,
             lookback_days=source.lookback_days,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -271,7 +289,7 @@ class HackerNewsResource(HttpSourceResource):
             lookback_days=source.lookback_days,
             max_requests=source.max_requests,
             base_url=self.base_url,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -306,7 +324,7 @@ class YouTubeResource(HttpSourceResource):
             max_pages=source.max_pages,
             lookback_days=source.lookback_days,
             base_url=self.base_url,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -341,7 +359,7 @@ class TrustpilotResource(HttpSourceResource):
             max_pages=source.max_pages,
             lookback_days=source.lookback_days,
             base_url=self.base_url,
-            http=self.http(),
+            http=self.http(source),
         )
 
 

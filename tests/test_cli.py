@@ -149,6 +149,18 @@ def test_bad_config_exits_2_with_the_key(tmp_path, capsys):
     assert "sources.0.path" in capsys.readouterr().err
 
 
+def test_the_dashboard_refuses_to_start_beside_a_pages_folder(tmp_path, monkeypatch):
+    """Streamlit would serve a pages/ folder's files by themselves, skipping the password."""
+    from cxradar import cli
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "mentions.py").write_text("import streamlit\n")
+    monkeypatch.setattr(cli, "DASHBOARD_APP", tmp_path / "app.py")
+    monkeypatch.setattr(cli.os, "execve", lambda *args: pytest.fail("the server was started"))
+    with pytest.raises(SystemExit, match="Streamlit would serve without the password"):
+        main(["--database", f"sqlite:///{tmp_path / 'x.db'}", "dashboard"])
+
+
 def test_config_shows_every_new_source_and_masks_their_credentials(tmp_path, capsys, monkeypatch):
     key = "AIza-a-youtube-key-1234"
     monkeypatch.setenv("YOUTUBE_API_KEY", key)

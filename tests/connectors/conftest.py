@@ -47,15 +47,16 @@ class SeenRequest:
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, list[Reply]] = defaultdict(list)
         self.requests: list[SeenRequest] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.host = host
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
 
     def route(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)

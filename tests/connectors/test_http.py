@@ -9,7 +9,7 @@ from tests.connectors.conftest import Reply
 
 def client(**kwargs) -> tuple[HttpClient, list[float]]:
     waits: list[float] = []
-    return HttpClient(sleep=waits.append, timeout=2, **kwargs), waits
+    return HttpClient(sleep=waits.append, timeout=2, allow_private_network=True, **kwargs), waits
 
 
 def test_retry_after_in_seconds_and_as_http_date():

@@ -47,7 +47,10 @@ def connector(server, waits=None, **kwargs) -> TrustpilotConnector:
         "per_page": 2,
         "lookback_days": 3650,
         "http": HttpClient(
-            max_retries=2, backoff=0, sleep=(waits if waits is not None else []).append
+            max_retries=2,
+            backoff=0,
+            sleep=(waits if waits is not None else []).append,
+            allow_private_network=True,  # the fake service answers on this machine
         ),
         **kwargs,
     }

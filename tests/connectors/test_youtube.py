@@ -72,7 +72,10 @@ def connector(server, waits=None, **kwargs) -> YouTubeConnector:
         "lookback_days": 3650,
         "now": lambda: NOW,
         "http": HttpClient(
-            max_retries=2, backoff=0, sleep=(waits if waits is not None else []).append
+            max_retries=2,
+            backoff=0,
+            sleep=(waits if waits is not None else []).append,
+            allow_private_network=True,  # the fake service answers on this machine
         ),
         **kwargs,
     }

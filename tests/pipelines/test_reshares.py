@@ -79,6 +79,7 @@ def test_boosts_of_one_complaint_stay_one_customer(sqlite_url, tmp_path, server)
             "instance": server.url,
             "hashtags": ["finora"],
             "lookback_days": 3650,
+            "allow_private_network": True,  # the fake server answers on this machine
         }
     )
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
