@@ -61,7 +61,8 @@ def _iso(value):
 
 def issue_rows(url: str | None = None, brand: str | None = None) -> list[dict]:
     """Issues a CX lead works through: grouped ones (two or more complaints) first, systemic,
-    then emerging, then isolated, each by severity; single complaints after them.
+    then emerging, then isolated, each by score (how systemic: customers, channels, days,
+    tickets, growth), then severity; single complaints after them.
 
     ``brand``: only issues whose complaints concern this brand (case-insensitive).
     """
@@ -71,7 +72,9 @@ def issue_rows(url: str | None = None, brand: str | None = None) -> list[dict]:
     single = case((Issue.mentions <= 1, 1), else_=0)
     with session_scope(url) as session:
         issues = session.scalars(
-            select(Issue).order_by(single, order, Issue.severity.desc(), Issue.id)
+            select(Issue).order_by(
+                single, order, Issue.score.desc(), Issue.severity.desc(), Issue.id
+            )
         ).all()
         rows = []
         for issue in issues:

@@ -301,14 +301,14 @@ def issues(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Issues seen in the period (all when None): grouped issues (two or more complaints)
-    first, systemic, then emerging, then isolated, each by severity; single complaints
+    first, systemic, then emerging, then isolated, each by score then severity; single complaints
     after them (``single``). ``brands``: only issues about one of these brands."""
     order = case(
         (Issue.classification == "systemic", 0), (Issue.classification == "emerging", 1), else_=2
     )
     single = case((Issue.mentions <= 1, 1), else_=0)
     query = select(*[getattr(Issue, name) for name in ISSUE_COLUMNS]).order_by(
-        single, order, Issue.severity.desc(), Issue.id
+        single, order, Issue.score.desc(), Issue.severity.desc(), Issue.id
     )
     if period is not None:
         start, end = period.bounds()
