@@ -147,7 +147,7 @@ def _sentence(text: str) -> str:
 
 def shared_texts(count: int) -> list[str] | None:
     """EN and DE tweets from ../shared (TweetEval test, SB10k), mixed; None when unavailable."""
-    from models.datasets import sb10k, shared_dir, tweeteval
+    from models.training.datasets import sb10k, shared_dir, tweeteval
 
     root = shared_dir()
     if root is None:

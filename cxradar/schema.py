@@ -335,7 +335,7 @@ class SentimentCorrection(Base):
     """A person's verdict on a mention's sentiment, from the dashboard's review queue.
 
     ``label`` equal to ``predicted`` is a confirmation; both feed retraining
-    (``python -m models.train_sentiment --corrections-db``).
+    (``python -m models.training.train_sentiment --corrections-db``).
     """
 
     __tablename__ = "sentiment_corrections"

@@ -160,7 +160,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "review_intro": (
             "The predictions the sentiment model was least sure of, least sure first. "
             "Confirm or correct each one: verdicts are kept and used the next time the "
-            "model is trained (`python -m models.train_sentiment --corrections-db`)."
+            "model is trained (`python -m models.training.train_sentiment --corrections-db`)."
         ),
         "reviewer": "Your name (optional)",
         "review_batch": "Show",
@@ -332,7 +332,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Die Vorhersagen, bei denen das Stimmungsmodell am unsichersten war, die "
             "unsichersten zuerst. Bitte jede bestätigen oder korrigieren: die Urteile werden "
             "gespeichert und beim nächsten Training genutzt "
-            "(`python -m models.train_sentiment --corrections-db`)."
+            "(`python -m models.training.train_sentiment --corrections-db`)."
         ),
         "reviewer": "Ihr Name (optional)",
         "review_batch": "Anzeigen",

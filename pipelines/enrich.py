@@ -24,20 +24,12 @@ from cxradar.intelligence.noise import (
 )
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
+from models.text import MODEL_TEXT_CHARS, model_text  # noqa: F401 (re-exported)
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import DatabaseResource, ModelsResource
 
 ENRICH_GROUP = "enrich"
 BATCH = 256
-# Models see at most this much of a post; storage keeps the full text.
-MODEL_TEXT_CHARS = 2000
-
-
-def model_text(title: str | None, text: str) -> str:
-    joined = f"{title}. {text}" if title and title not in text else text
-    return joined[:MODEL_TEXT_CHARS]
-
-
 class ProgressLog:
     """Progress lines with counts, rate and time left, for long steps."""
 

@@ -1,6 +1,6 @@
 """Review queue: confirm or correct the sentiment predictions the model was least sure of.
 
-Verdicts go to the sentiment_corrections table; `python -m models.train_sentiment
+Verdicts go to the sentiment_corrections table; `python -m models.training.train_sentiment
 --corrections-db` trains on them. Post text is shown with st.text (never as markup).
 """
 

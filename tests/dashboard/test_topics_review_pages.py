@@ -8,7 +8,7 @@ import pytest
 
 from cxradar.db import session_scope
 from cxradar.schema import Mention, Source
-from models.train_sentiment import read_corrections_db
+from models.training.train_sentiment import read_corrections_db
 from tests.dashboard.seed import ISOLATED_TEXT, REVIEW_ORDER, SCRIPT_TEXT
 from tests.dashboard.test_app import checked, markup, metrics, on_page, start
 

@@ -12,7 +12,7 @@ import pytest
 from cxradar.db import get_engine
 from dashboard import charts, queries
 from dashboard.queries import Filters, Period
-from models.train_sentiment import read_corrections_db
+from models.training.train_sentiment import read_corrections_db
 from tests.dashboard.seed import ISOLATED_TEXT, REVIEW_ORDER, SCRIPT_TEXT, UNSURE_QUESTION, seed
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 30))

@@ -73,7 +73,7 @@ def test_merged_adapters_give_what_peft_computed(plain, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from models.finetune_sentiment import _adapter_weights
+    from models.training.finetune_sentiment import _adapter_weights
 
     torch.manual_seed(0)
     config = BranchConfig(layers=2, rank=4, alpha=8)

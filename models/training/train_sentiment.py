@@ -1,6 +1,6 @@
 """Train the default sentiment head on the frozen multilingual-e5 embeddings.
 
-    python -m models.train_sentiment [--corrections FILE] [--corrections-db [URL]]
+    python -m models.training.train_sentiment [--corrections FILE] [--corrections-db [URL]]
                                      [--output PATH] [--no-germeval] [--search]
 
 Reproducible: fixed seeds, deterministic solvers. Reads ``../shared/data`` (or
@@ -34,7 +34,10 @@ from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.class_weight import compute_sample_weight
 
-from models.datasets import (
+from models.encoder import load_encoder
+from models.sentiment import BRANCH_HEAD_PATH, HEAD_PATH, SentimentHead, softmax
+from models.text import model_text
+from models.training.datasets import (
     LABEL_IDS,
     Dataset,
     cached_embeddings,
@@ -46,8 +49,6 @@ from models.datasets import (
     shared_dir,
     tweeteval,
 )
-from models.encoder import load_encoder
-from models.sentiment import BRANCH_HEAD_PATH, HEAD_PATH, SentimentHead, softmax
 
 SEED = 13
 VERSION = "e5-head-2"  # the head on plain vectors
@@ -231,18 +232,12 @@ def read_corrections_db(url: str | None = None) -> Dataset:
     try:
         with engine.connect() as connection:
             rows = [
-                (label or "", _joined(title, body))
+                (label or "", model_text(title, body))
                 for title, body, label in connection.execute(query)
             ]
     finally:
         engine.dispose()
     return _corrections_dataset(rows)
-
-
-def _joined(title: str | None, body: str | None) -> str:
-    """Title and text the way the pipeline's model_text joins them (no truncation)."""
-    body = body or ""
-    return f"{title}. {body}" if title and title not in body else body
 
 
 def _corrections_dataset(rows: list[tuple[str, str]]) -> Dataset:
@@ -295,7 +290,7 @@ def data_parts(root: Path, corrections: Path | Dataset | None = None):
 
     Training rows whose text occurs in a validation or test set, or earlier in the
     training data, are dropped so the numbers stay honest. The head and the fine-tuned
-    sentiment layers (``models/finetune_sentiment.py``) train on the same parts.
+    sentiment layers (``models/training/finetune_sentiment.py``) train on the same parts.
     """
     pool = semeval_pool(root)
     order = np.random.default_rng(SEED).permutation(len(pool))

