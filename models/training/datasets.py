@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -125,3 +126,27 @@ def cached_embeddings(data: Dataset, encode: Callable[[list[str]], np.ndarray], 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+def feature_tag(encoder) -> str:
+    """Names the features for caching: encoder plus sentiment branch, if any."""
+    features = getattr(encoder, "sentiment_features", "")
+    return f"{encoder.name}+{features}" if features else encoder.name
+
+
+def cached_pairs(texts: Sequence[str], encoder) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, sentiment features) of ``texts`` from one encoder pass, cached on disk.
+
+    Every head (sentiment, complaint) reads these two arrays, as the pipeline does.
+    """
+
+    def encode(chosen: list[str]) -> np.ndarray:
+        print(f"encoding {len(chosen)} texts with {feature_tag(encoder)} ...", flush=True)
+        vectors, features = encoder.encode_with_features(
+            chosen, batch_size=32, show_progress=sys.stdout.isatty()
+        )
+        return np.hstack([vectors, features])
+
+    data = Dataset("pairs", list(texts), np.zeros(len(texts), dtype=np.int64))
+    both = cached_embeddings(data, encode, feature_tag(encoder) + "|pair")
+    return both[:, : encoder.dim], both[:, encoder.dim :]

@@ -41,6 +41,8 @@ from models.training.datasets import (
     LABEL_IDS,
     Dataset,
     cached_embeddings,
+    cached_pairs,
+    feature_tag,
     germeval_dev,
     normalise_tweet,
     potts,
@@ -148,9 +150,12 @@ def fit_head(
     config: HeadConfig,
     german: np.ndarray | None = None,
     domain: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> SentimentHead:
-    """An uncalibrated head (temperature 1) on vectors ``x`` (rows marked as sample_weights)."""
-    weights = sample_weights(y, config, german, domain)
+    """An uncalibrated head (temperature 1) on vectors ``x``; rows are weighted by
+    ``sample_weights`` (``german``/``domain`` marking rows), or by ``weights`` when given."""
+    if weights is None:
+        weights = sample_weights(y, config, german, domain)
     if config.kind == "logistic":
         model = LogisticRegression(C=config.c, max_iter=3000, random_state=SEED)
         model.fit(x, y, sample_weight=weights)
@@ -215,37 +220,51 @@ def read_corrections(path: Path) -> Dataset:
 
 
 def read_corrections_db(url: str | None = None) -> Dataset:
-    """The review queue's verdicts (text, label) from the cxradar database at `url`.
+    """The review queue's sentiment verdicts (text, label) from the cxradar database at `url`."""
+    return _corrections_dataset(correction_rows(url, "label"))
+
+
+def read_complaint_corrections_db(url: str | None = None) -> tuple[list[str], list[int]]:
+    """The review queue's complaint verdicts: (texts, 1 complaint / 0 not)."""
+    rows = [(verdict, text) for verdict, text in correction_rows(url, "complaint")]
+    kept = [(text, int(bool(verdict))) for verdict, text in rows if verdict is not None]
+    return [text for text, _ in kept if text.strip()], [y for text, y in kept if text.strip()]
+
+
+def correction_rows(url: str | None, column: str) -> list[tuple]:
+    """(verdict, model text) per reviewed mention, ``column`` of sentiment_corrections.
 
     Plain SQL on the two tables involved, so training needs neither Dagster nor the
-    dashboard; the text is the mention's title and text as the pipeline encodes them.
+    dashboard; the text is the mention's title and text as the pipeline gives them to
+    the models (``models.text.model_text``).
     """
     from sqlalchemy import create_engine, text
 
     from cxradar.db import database_url
 
+    if column not in ("label", "complaint"):
+        raise ValueError(f"unknown verdict column {column}")
     engine = create_engine(database_url(url))
     query = text(
-        "SELECT m.title, m.text, c.label FROM sentiment_corrections c "
+        f"SELECT m.title, m.text, c.{column} FROM sentiment_corrections c "
         "JOIN mentions m ON m.id = c.mention_id ORDER BY c.mention_id"
     )
     try:
         with engine.connect() as connection:
-            rows = [
-                (label or "", model_text(title, body))
-                for title, body, label in connection.execute(query)
+            return [
+                (verdict, model_text(title, body))
+                for title, body, verdict in connection.execute(query)
             ]
     finally:
         engine.dispose()
-    return _corrections_dataset(rows)
 
 
-def _corrections_dataset(rows: list[tuple[str, str]]) -> Dataset:
+def _corrections_dataset(rows: list[tuple[str | None, str]]) -> Dataset:
     """(label, text) pairs with a known label and some text, normalised like the corpora."""
     kept = [
-        (label.strip().lower(), normalise_tweet(text))
+        ((label or "").strip().lower(), normalise_tweet(text))
         for label, text in rows
-        if label.strip().lower() in LABEL_IDS and text.strip()
+        if (label or "").strip().lower() in LABEL_IDS and text.strip()
     ]
     return Dataset(
         "corrections",
@@ -371,20 +390,7 @@ def search(train: Split, validation: Split) -> dict[str, dict]:
 
 def encode_with(encoder):
     """What the head reads: the encoder's sentiment features (its vectors without a branch)."""
-
-    def encode(texts: list[str]) -> np.ndarray:
-        print(f"encoding {len(texts)} texts with {feature_tag(encoder)} ...", flush=True)
-        return encoder.encode_with_features(
-            texts, batch_size=64, show_progress=sys.stdout.isatty()
-        )[1]
-
-    return encode
-
-
-def feature_tag(encoder) -> str:
-    """Names the features for caching: encoder plus sentiment branch, if any."""
-    features = getattr(encoder, "sentiment_features", "")
-    return f"{encoder.name}+{features}" if features else encoder.name
+    return lambda texts: cached_pairs(texts, encoder)[1]
 
 
 def main(argv=None) -> int:

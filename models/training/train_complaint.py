@@ -1,0 +1,246 @@
+"""Train the complaint head (``models/complaint.py``) on the frozen e5 vectors.
+
+    python -m models.training.train_complaint                       # the shipped head
+    python -m models.training.train_complaint --hold-out app-reviews  # a head that never saw it
+    python -m models.training.train_complaint --evaluate            # held-out figures per set
+
+A complaint is a text in which the customer reports a problem, whatever the tone. No large
+set is labelled that way, so the head learns from what exists (``TRAINING_SETS``):
+
+* **app-reviews** (Panichella, EN): 1-2 stars, or 3 stars with a problem category, are
+  complaints; 4-5 stars with no problem category are not (``models/training/feedback.py``);
+* **germeval-dev** (Deutsche Bahn, DE): relevant negative documents with a negative opinion
+  in a problem category are complaints; irrelevant or non-negative documents are not;
+* **tweets-not-complaints** (weak, EN + DE): positive and neutral tweets of the sentiment
+  training data (SemEval pool, SB10k train, PotTS) are not complaints: praise, news and
+  questions report no problem;
+* **corrections**: the review queue's complaint verdicts (``--corrections-db``).
+
+The airline support tweets are never trained on: their complaint labels are the team's own
+reading (``benchmarks/labels/airline_complaints.csv``), kept for measurement only.
+
+Each set weighs the same in total, classes balanced within it (the weak set, all one class,
+half as much), so the large weak set does not drown the labelled customer feedback. 10 % of
+the rows (stratified) pick the temperature and the decision threshold (best F1 there).
+
+``--hold-out SET`` leaves a set out and writes ``.cxradar/cache/complaint_head-without-SET.npz``
+(or ``--output``): point the pipeline at it with ``models: {complaint_head: PATH}`` in the
+YAML config or ``CXRADAR_COMPLAINT_HEAD=PATH``, to measure the pipeline on that set honestly.
+``--evaluate`` prints precision, recall and F1 on each real set from a head that never saw it
+(leave-one-set-out; the airline set is always held out) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import train_test_split
+
+from models.complaint import COMPLAINT_HEAD_PATH
+from models.encoder import load_encoder
+from models.sentiment import SentimentHead, softmax
+from models.text import model_text
+from models.training.datasets import CACHE_DIR, cached_pairs, shared_dir
+from models.training.feedback import REAL_SETS
+from models.training.train_sentiment import SEED, HeadConfig, fit_head, fit_temperature
+
+VERSION = "e5-complaint-1"
+HELD_OUT_ALWAYS = "airline-tweets"
+REAL_TRAINING_SETS = ("app-reviews", "germeval-dev")
+WEAK_SET = "tweets-not-complaints"
+WEAK_SHARE = 0.5  # the weak set's total weight, relative to a labelled set's
+WEAK_SAMPLE = 6000  # positive/neutral tweets drawn from the sentiment training data
+CORRECTION_WEIGHT = 2.0  # a reviewer's verdict counts as much as two average labelled rows
+TRAINING_SETS = {
+    "app-reviews": "Panichella Google Play reviews (EN), complaint by stars + categories; MIT",
+    "germeval-dev": "GermEval 2017 dev (DE, Deutsche Bahn), relevance + negative categories; "
+    "CC BY-NC 4.0",
+    WEAK_SET: "positive/neutral tweets of SemEval, SB10k, PotTS as non-complaints (weak)",
+    "corrections": "the review queue's complaint verdicts (your own data)",
+}
+# Chosen by the leave-one-set-out F1 (mean of app reviews and GermEval, never the airline
+# set): see ``models/MODEL_CARD.md`` for the candidates.
+DEFAULT_CONFIG = HeadConfig("mlp", hidden=128, alpha=0.1, balanced=False)
+
+
+@dataclass
+class LabelledSet:
+    name: str
+    texts: list[str]
+    labels: np.ndarray  # 1 complaint, 0 not
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
+
+
+def real_set(root: Path, name: str) -> LabelledSet:
+    """The labelled rows of a real feedback set, on the pipeline's model-text surface."""
+    rows = [row for row in REAL_SETS[name](root) if row.complaint is not None]
+    return LabelledSet(
+        name,
+        [model_text(None, row.text) for row in rows],
+        np.array([int(row.complaint) for row in rows], dtype=np.int64),
+    )
+
+
+def weak_set(root: Path) -> LabelledSet:
+    """Positive and neutral tweets of the sentiment training data: not complaints."""
+    from models.training.train_sentiment import data_parts
+
+    parts, _, _ = data_parts(root)
+    texts = [t for p in parts for t, y in zip(p.data.texts, p.data.labels, strict=True) if y]
+    rng = np.random.default_rng(SEED)
+    chosen = sorted(rng.choice(len(texts), size=min(WEAK_SAMPLE, len(texts)), replace=False))
+    texts = [texts[i] for i in chosen]
+    return LabelledSet(WEAK_SET, texts, np.zeros(len(texts), dtype=np.int64))
+
+
+def corrections_set(url: str | None) -> LabelledSet:
+    from models.training.train_sentiment import read_complaint_corrections_db
+
+    texts, labels = read_complaint_corrections_db(url)
+    return LabelledSet("corrections", texts, np.array(labels, dtype=np.int64))
+
+
+def with_vectors(data: LabelledSet, encoder) -> LabelledSet:
+    data.x = cached_pairs(data.texts, encoder)[0] if data.texts else data.x
+    return data
+
+
+def set_weights(sets: list[LabelledSet]) -> np.ndarray:
+    """Each labelled set the same total weight, classes balanced within it (see docstring)."""
+    weights = []
+    for data in sets:
+        w = np.ones(len(data.labels))
+        if data.name == "corrections":
+            weights.append(w * CORRECTION_WEIGHT)
+            continue
+        for label in np.unique(data.labels):
+            rows = data.labels == label
+            w[rows] = 1.0 / (rows.sum() * len(np.unique(data.labels)))
+        share = WEAK_SHARE if data.name == WEAK_SET else 1.0
+        weights.append(w * share)
+    weights = np.concatenate(weights)
+    labelled = np.concatenate([np.full(len(d.labels), d.name != "corrections") for d in sets])
+    # Scale so an average labelled row weighs 1 (the corrections' weight is relative to that).
+    weights[labelled] *= labelled.sum() / weights[labelled].sum()
+    return weights
+
+
+def fit(sets: list[LabelledSet], config: HeadConfig = DEFAULT_CONFIG) -> SentimentHead:
+    """A calibrated head with its threshold, from the given sets (10 % held for calibration)."""
+    x = np.vstack([d.x for d in sets]).astype(np.float32)
+    y = np.concatenate([d.labels for d in sets])
+    w = set_weights(sets)
+    strata = np.concatenate([[f"{d.name}:{label}" for label in d.labels] for d in sets])
+    train, calibrate = train_test_split(
+        np.arange(len(y)), test_size=0.1, random_state=SEED, stratify=strata
+    )
+    head = fit_head(x[train], y[train], config, weights=w[train])
+    logits = head.logits(x[calibrate])
+    head.temperature = fit_temperature(logits, y[calibrate])
+    probs = softmax(logits / head.temperature)[:, 1]
+    threshold = best_threshold(probs, y[calibrate], w[calibrate])
+    head.meta = {
+        "version": VERSION,
+        "space": "multilingual-e5-small",
+        "head": config.describe(),
+        "temperature": round(head.temperature, 4),
+        "threshold": threshold,
+        "training_sizes": {d.name: len(d.labels) for d in sets},
+        "training_data": {d.name: TRAINING_SETS.get(d.name, "") for d in sets},
+    }
+    return head
+
+
+def best_threshold(probs: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> float:
+    """The probability cut with the best (weighted) F1 on the calibration rows."""
+    grid = np.round(np.arange(0.2, 0.81, 0.05), 2)
+    scores = [
+        f1_score(labels, probs >= cut, sample_weight=weights, zero_division=0) for cut in grid
+    ]
+    return float(grid[int(np.argmax(scores))])
+
+
+def scores(head: SentimentHead, data: LabelledSet) -> dict[str, float]:
+    predicted = head.probabilities(data.x)[:, 1] >= head.meta["threshold"]
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        data.labels, predicted, average="binary", zero_division=0
+    )
+    return {
+        "precision": round(float(precision), 3),
+        "recall": round(float(recall), 3),
+        "f1": round(float(f1), 3),
+        "n": len(data.labels),
+        "complaints": int(data.labels.sum()),
+    }
+
+
+def held_out_path(name: str) -> Path:
+    return CACHE_DIR / f"complaint_head-without-{name}.npz"
+
+
+def training_sets(root, encoder, hold_out: str | None, corrections_url=None) -> list[LabelledSet]:
+    names = [n for n in REAL_TRAINING_SETS if n != hold_out]
+    sets = [real_set(root, name) for name in names] + [weak_set(root)]
+    if corrections_url is not None:
+        sets.append(corrections_set(corrections_url or None))
+    return [with_vectors(data, encoder) for data in sets if len(data.labels)]
+
+
+def evaluate(root, encoder, config: HeadConfig = DEFAULT_CONFIG) -> dict[str, dict]:
+    """Leave-one-set-out figures on every real set (the airline set is never trained on)."""
+    out = {}
+    for name in REAL_SETS:
+        hold_out = None if name == HELD_OUT_ALWAYS else name
+        head = fit(training_sets(root, encoder, hold_out), config)
+        out[name] = scores(head, with_vectors(real_set(root, name), encoder))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--hold-out", choices=REAL_TRAINING_SETS, help="leave this real set out of training"
+    )
+    parser.add_argument("--output", type=Path, help="where to write the head")
+    parser.add_argument("--encoder", default=None, help="encoder spec (default: the default)")
+    parser.add_argument(
+        "--corrections-db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="also the review queue's complaint verdicts (default URL: $CXRADAR_DATABASE_URL "
+        "or .cxradar/cxradar.db)",
+    )
+    parser.add_argument("--evaluate", action="store_true", help="held-out figures per set")
+    args = parser.parse_args(argv)
+    root = shared_dir()
+    if root is None:
+        print("train_complaint: ../shared/data not found (set CXRADAR_SHARED_DIR); nothing to do")
+        return 0
+    started = time.monotonic()
+    encoder = load_encoder(args.encoder)
+    if args.evaluate:
+        print(json.dumps(evaluate(root, encoder), indent=2))
+        return 0
+    head = fit(training_sets(root, encoder, args.hold_out, args.corrections_db))
+    head.meta["encoder"] = encoder.name
+    head.meta["held_out"] = sorted({HELD_OUT_ALWAYS, args.hold_out} - {None})
+    output = args.output or (held_out_path(args.hold_out) if args.hold_out else None)
+    output = output or COMPLAINT_HEAD_PATH
+    head.save(output)
+    print(json.dumps(head.meta, indent=2))
+    print(f"saved {output} in {time.monotonic() - started:.0f}s")
+    if args.hold_out:
+        print(f"point the pipeline at it: CXRADAR_COMPLAINT_HEAD={output.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
