@@ -262,7 +262,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             "prob_complaint": round(verdict.probability, 4),
         }
         for text, lang, result, verdict in zip(
-            texts, languages, results, complaint.predict(vectors), strict=True
+            texts, languages, results, complaint.predict(vectors, features), strict=True
         )
     ]
     if args.json:

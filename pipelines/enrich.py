@@ -172,7 +172,7 @@ def mention_enrichments(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
     # Rows enriched before the complaint head existed get it from their stored vectors.
-    backfilled = classify_stored_complaints(db, models.get_complaint(), Enrichment)
+    backfilled = classify_stored_complaints(db, models.get_stored_complaint(), Enrichment)
     with db.session() as session:
         pending = unenriched_ids(session)
     if not pending:
@@ -233,7 +233,7 @@ def enrich_batch(
     # branch's features.
     vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
     results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
-    complaints = complaint.predict(vectors)
+    complaints = complaint.predict(vectors, features)
     linked = link_near_duplicates(session, batch, vectors)
     version = getattr(sentiment, "version", type(sentiment).__name__)
     for mention, vector, result, verdict in zip(batch, vectors, results, complaints, strict=True):
@@ -266,7 +266,8 @@ def enrich_batch(
 
 def classify_stored_complaints(db: DatabaseResource, complaint, table) -> int:
     """Complaint and its probability for stored rows of ``table`` (Enrichment or Ticket)
-    that have a vector but no complaint yet, from that vector: nothing is re-encoded."""
+    that have a vector but no complaint yet (stored before migration 0007), from that vector
+    by the head on vectors alone: nothing is re-encoded."""
     kind, key, ready = (
         ("mention", Enrichment.mention_id, Enrichment.embedding_id.is_not(None))
         if table is Enrichment
@@ -325,7 +326,7 @@ def ticket_embeddings(
             )
         )
     # Tickets encoded before the complaint head existed get it from their stored vectors.
-    backfilled = classify_stored_complaints(db, models.get_complaint(), Ticket)
+    backfilled = classify_stored_complaints(db, models.get_stored_complaint(), Ticket)
     if not pending:
         return dg.MaterializeResult(metadata={"encoded": 0, "complaints_backfilled": backfilled})
     encoder, detector = models.get_encoder(), models.get_language_detector()
@@ -338,8 +339,8 @@ def ticket_embeddings(
                 select(Ticket).where(Ticket.id.in_(pending[start : start + BATCH]))
             ).all()
             texts = [model_text(t.subject, t.body) for t in batch]
-            vectors = encoder.encode(texts, batch_size=models.batch_size)
-            verdicts = complaint.predict(vectors)
+            vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
+            verdicts = complaint.predict(vectors, features)
             _store_ticket_vectors(session, batch, encoder, vectors, verdicts, detector, texts)
             complaints += sum(verdict.complaint for verdict in verdicts)
         progress.advance(len(batch))

@@ -83,6 +83,14 @@ class ModelsResource(dg.ConfigurableResource):
             lambda: load_complaint_model(self.get_encoder(), self.complaint_head or None),
         )
 
+    def get_stored_complaint(self):
+        """The complaint head on vectors alone, for rows whose vectors are stored."""
+        from models.complaint import load_complaint_model
+
+        return self._get(
+            "stored_complaint", lambda: load_complaint_model(self.get_encoder(), vectors_only=True)
+        )
+
     def get_language_detector(self):
         from models.language import LanguageDetector
 

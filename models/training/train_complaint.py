@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import train_test_split
 
-from models.complaint import COMPLAINT_HEAD_PATH
+from models.complaint import COMPLAINT_HEAD_PATH, VECTOR_HEAD_PATH
 from models.encoder import load_encoder
 from models.sentiment import SentimentHead, softmax
 from models.text import model_text
@@ -67,7 +67,8 @@ TRAINING_SETS = {
 }
 # Chosen by the leave-one-set-out F1 (mean of app reviews and GermEval, never the airline
 # set): see ``models/MODEL_CARD.md`` for the candidates.
-DEFAULT_CONFIG = HeadConfig("mlp", hidden=128, alpha=0.1, balanced=False)
+DEFAULT_CONFIG = HeadConfig("logistic", c=1.0, balanced=False)  # on vector + branch features
+VECTOR_CONFIG = HeadConfig("logistic", c=4.0, balanced=False)  # on the vector alone
 
 
 @dataclass
@@ -107,8 +108,11 @@ def corrections_set(url: str | None) -> LabelledSet:
     return LabelledSet("corrections", texts, np.array(labels, dtype=np.int64))
 
 
-def with_vectors(data: LabelledSet, encoder) -> LabelledSet:
-    data.x = cached_pairs(data.texts, encoder)[0] if data.texts else data.x
+def with_inputs(data: LabelledSet, encoder, inputs: str = "pair") -> LabelledSet:
+    """``data`` with its head inputs: vector and branch features side by side, or the vector."""
+    if data.texts:
+        vectors, features = cached_pairs(data.texts, encoder)
+        data.x = np.hstack([vectors, features]) if inputs == "pair" else vectors
     return data
 
 
@@ -185,22 +189,42 @@ def held_out_path(name: str) -> Path:
     return CACHE_DIR / f"complaint_head-without-{name}.npz"
 
 
-def training_sets(root, encoder, hold_out: str | None, corrections_url=None) -> list[LabelledSet]:
+def training_sets(
+    root, encoder, hold_out: str | None, corrections_url=None, inputs: str = "pair"
+) -> list[LabelledSet]:
     names = [n for n in REAL_TRAINING_SETS if n != hold_out]
     sets = [real_set(root, name) for name in names] + [weak_set(root)]
     if corrections_url is not None:
         sets.append(corrections_set(corrections_url or None))
-    return [with_vectors(data, encoder) for data in sets if len(data.labels)]
+    return [with_inputs(data, encoder, inputs) for data in sets if len(data.labels)]
 
 
-def evaluate(root, encoder, config: HeadConfig = DEFAULT_CONFIG) -> dict[str, dict]:
+def evaluate(
+    root, encoder, config: HeadConfig = DEFAULT_CONFIG, inputs: str = "pair"
+) -> dict[str, dict]:
     """Leave-one-set-out figures on every real set (the airline set is never trained on)."""
     out = {}
     for name in REAL_SETS:
         hold_out = None if name == HELD_OUT_ALWAYS else name
-        head = fit(training_sets(root, encoder, hold_out), config)
-        out[name] = scores(head, with_vectors(real_set(root, name), encoder))
+        head = fit(training_sets(root, encoder, hold_out, inputs=inputs), config)
+        out[name] = scores(head, with_inputs(real_set(root, name), encoder, inputs))
     return out
+
+
+def train(root, encoder, args: argparse.Namespace, inputs: str, output: Path) -> SentimentHead:
+    config = DEFAULT_CONFIG if inputs == "pair" else VECTOR_CONFIG
+    sets = training_sets(root, encoder, args.hold_out, args.corrections_db, inputs)
+    head = fit(sets, config)
+    head.meta.update(
+        inputs=inputs,
+        encoder=encoder.name,
+        features=getattr(encoder, "sentiment_features", "") if inputs == "pair" else "",
+        held_out=sorted({HELD_OUT_ALWAYS, args.hold_out} - {None}),
+    )
+    head.save(output)
+    print(json.dumps(head.meta, indent=2))
+    print(f"saved {output}")
+    return head
 
 
 def main(argv=None) -> int:
@@ -226,19 +250,19 @@ def main(argv=None) -> int:
         return 0
     started = time.monotonic()
     encoder = load_encoder(args.encoder)
+    branch = bool(getattr(encoder, "sentiment_features", ""))
     if args.evaluate:
-        print(json.dumps(evaluate(root, encoder), indent=2))
+        print(json.dumps(evaluate(root, encoder, inputs="pair" if branch else "vector"), indent=2))
         return 0
-    head = fit(training_sets(root, encoder, args.hold_out, args.corrections_db))
-    head.meta["encoder"] = encoder.name
-    head.meta["held_out"] = sorted({HELD_OUT_ALWAYS, args.hold_out} - {None})
-    output = args.output or (held_out_path(args.hold_out) if args.hold_out else None)
-    output = output or COMPLAINT_HEAD_PATH
-    head.save(output)
-    print(json.dumps(head.meta, indent=2))
-    print(f"saved {output} in {time.monotonic() - started:.0f}s")
-    if args.hold_out:
+    if args.output or args.hold_out:
+        output = args.output or held_out_path(args.hold_out)
+        train(root, encoder, args, "pair" if branch else "vector", output)
         print(f"point the pipeline at it: CXRADAR_COMPLAINT_HEAD={output.resolve()}")
+    else:  # the shipped heads: on vector + branch features, and on the vector alone
+        if branch:
+            train(root, encoder, args, "pair", COMPLAINT_HEAD_PATH)
+        train(root, encoder, args, "vector", VECTOR_HEAD_PATH)
+    print(f"done in {time.monotonic() - started:.0f}s")
     return 0
 
 

@@ -159,7 +159,7 @@ def fit_head(
     if config.kind == "logistic":
         model = LogisticRegression(C=config.c, max_iter=3000, random_state=SEED)
         model.fit(x, y, sample_weight=weights)
-        return SentimentHead([(model.coef_, model.intercept_)])
+        return _two_logits(SentimentHead([(model.coef_, model.intercept_)]))
     model = MLPClassifier(
         hidden_layer_sizes=(config.hidden,),
         alpha=config.alpha,
@@ -171,7 +171,19 @@ def fit_head(
         random_state=SEED,
     )
     model.fit(x, y, sample_weight=weights)
-    return SentimentHead([(w.T, b) for w, b in zip(model.coefs_, model.intercepts_, strict=True)])
+    layers = [(w.T, b) for w, b in zip(model.coefs_, model.intercepts_, strict=True)]
+    return _two_logits(SentimentHead(layers))
+
+
+def _two_logits(head: SentimentHead) -> SentimentHead:
+    """A binary fit gives one logit z; [0, z] makes the head's softmax its sigmoid."""
+    weights, bias = head.layers[-1]
+    if len(bias) == 1:
+        head.layers[-1] = (
+            np.vstack([np.zeros_like(weights), weights]),
+            np.concatenate([[0], bias]),
+        )
+    return head
 
 
 def tune_offsets(head: SentimentHead, validation: Split) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""Every mention and ticket gets a complaint verdict; rows stored before it get one too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from sqlalchemy import select, update
+
+from cxradar.db import session_scope
+from cxradar.records import MentionRecord, TicketRecord
+from cxradar.schema import Enrichment, Mention, Ticket
+from cxradar.store import store_mentions, store_tickets
+from pipelines.enrich import mention_enrichments, normalised_mentions, ticket_embeddings
+from pipelines.resources import DatabaseResource, ModelsResource
+
+START = datetime(2026, 10, 1, 9, tzinfo=UTC)
+POSTS = {
+    "double-charge": ("I was charged twice for the same card payment", True),
+    "transfer": ("Die Überweisung ist seit drei Tagen nicht angekommen", True),
+    "crash": ("@finora_help the app crashes every time I open my statements", True),
+    "weather": ("What a miserable rainy Monday, I hate this weather so much", False),
+    "praise": ("Love the new savings goals, really well done!", False),
+}
+
+
+def run(url: str, *assets) -> dg.ExecuteInProcessResult:
+    result = dg.materialize(
+        list(assets), resources={"db": DatabaseResource(url=url), "models": ModelsResource()}
+    )
+    assert result.success
+    return result
+
+
+def complaints(url: str) -> dict[str, tuple[bool | None, float | None]]:
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(Mention.external_id, Enrichment.complaint, Enrichment.prob_complaint).join(
+                Enrichment, Enrichment.mention_id == Mention.id
+            )
+        )
+        return {external_id: (flag, prob) for external_id, flag, prob in rows}
+
+
+def test_mentions_and_tickets_get_a_complaint_and_old_rows_are_filled_in(sqlite_url):
+    records = [
+        MentionRecord("forum", key, START + timedelta(minutes=i), text, author=f"a{i}")
+        for i, (key, (text, _)) in enumerate(POSTS.items())
+    ]
+    tickets = [
+        TicketRecord("desk", "t1", START, "Card blocked", "My card was blocked and I cannot pay"),
+        TicketRecord("desk", "t2", START, "Thanks", "Thank you for the quick help yesterday!"),
+    ]
+    with session_scope(sqlite_url) as session:
+        store_mentions(session, records, "file")
+        store_tickets(session, tickets, "file")
+    run(sqlite_url, normalised_mentions, mention_enrichments, ticket_embeddings)
+
+    stored = complaints(sqlite_url)
+    assert {key: flag for key, (flag, _) in stored.items()} == {
+        key: expected for key, (_, expected) in POSTS.items()
+    }
+    assert all(0.0 <= prob <= 1.0 for _, prob in stored.values())
+    with session_scope(sqlite_url) as session:
+        ticket_flags = dict(session.execute(select(Ticket.external_id, Ticket.complaint)).all())
+    assert ticket_flags == {"t1": True, "t2": False}
+
+    # Rows from before migration 0007 have no verdict: the next run gives them one from
+    # their stored vector (nothing new to encode), and a run after that changes nothing.
+    with session_scope(sqlite_url) as session:
+        session.execute(update(Enrichment).values(complaint=None, prob_complaint=None))
+        session.execute(update(Ticket).values(complaint=None, prob_complaint=None))
+    result = run(sqlite_url, mention_enrichments, ticket_embeddings)
+    metadata = [e.materialization.metadata for e in result.get_asset_materialization_events()]
+    assert sorted(m["complaints_backfilled"].value for m in metadata) == [2, len(POSTS)]
+    refilled = complaints(sqlite_url)
+    assert refilled["double-charge"][0] and not refilled["praise"][0]
+    assert all(flag is not None for flag, _ in refilled.values())
