@@ -19,7 +19,6 @@ POSTS = {
     "double-charge": ("I was charged twice for the same card payment", True),
     "transfer": ("Die Überweisung ist seit drei Tagen nicht angekommen", True),
     "crash": ("@finora_help the app crashes every time I open my statements", True),
-    "weather": ("What a miserable rainy Monday, I hate this weather so much", False),
     "praise": ("Love the new savings goals, really well done!", False),
 }
 
