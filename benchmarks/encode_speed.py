@@ -28,7 +28,9 @@ texts in chunks, never holding them all, to show that memory stays flat.
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
+import json
 import os
 import random
 import resource
@@ -37,12 +39,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from models.encoder import Encoder, TorchE5Encoder, load_encoder
 from models.topics import TopicInfo, TopicModeler
 
+RESULTS = Path(__file__).resolve().parent / "results" / "encode_speed.json"
 CHUNK = 256  # mentions per enrichment batch, as pipelines/enrich.py's BATCH
 MB = 1024  # ru_maxrss is in kB on Linux
 
@@ -255,6 +259,15 @@ def in_chunks(texts: list[str], size: int) -> Iterator[list[str]]:
         yield texts[start : start + size]
 
 
+LABELS = {
+    "a": "(a) naive: per text, two encoding passes",
+    "b": "(b) raw encoder of the default, vectors only",
+    "b-torch": "(b-torch) raw torch dynamic int8 encoder (shared/MODELS.md's reference)",
+    "c": "(c) enrichment, the default (language, vector, sentiment, complaint, topics)",
+    "p": f"(p) enrichment, the previous default ({PREVIOUS_DEFAULT}, no complaint head)",
+}
+
+
 def run_comparison(
     enricher: Enricher,
     texts: list[str],
@@ -262,7 +275,7 @@ def run_comparison(
     rounds: int,
     previous: Enricher | None,
     torch_int8: Encoder | None,
-) -> None:
+) -> dict:
     batch = enricher.batch_size
     sample = texts[:naive_count]
     rate_a = len(sample) / timed(lambda: [enricher.naive(text) for text in sample])
@@ -300,6 +313,12 @@ def run_comparison(
     if "b-torch" in rates:
         print(f"c/b-torch = {rates['c'] / rates['b-torch']:.2f}", end="   ")
     print(f"c/a = {rates['c'] / rate_a:.1f}x")
+    ratios = {"c/b": round(rates["c"] / rates["b"], 2), "c/a": round(rates["c"] / rate_a, 1)}
+    if "p" in rates:
+        ratios["c/p"] = round(rates["c"] / rates["p"], 2)
+    if "b-torch" in rates:
+        ratios["c/b-torch"] = round(rates["c"] / rates["b-torch"], 2)
+    return {"rates": {"a": rate_a, **rates}, "ratios": ratios}
 
 
 def run_stream(enricher: Enricher, count: int) -> None:
@@ -330,6 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-previous", action="store_true", help="skip (p) and (b-torch), the reference runs"
     )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const=str(RESULTS),
+        metavar="PATH",
+        help=f"also write the figures as JSON (default {RESULTS.relative_to(RESULTS.parents[2])},"
+        " read by the model card)",
+    )
     args = parser.parse_args(argv)
     if args.stream:
         source = "generated EN/DE CX posts"
@@ -358,15 +385,30 @@ def main(argv: list[str] | None = None) -> int:
     for chunk in in_chunks(texts, CHUNK):  # one full pass before anything else is loaded
         enricher.enrich(chunk)
     enricher.encoder.encode(texts[:CHUNK])
-    print(f"peak RSS of the default alone: {peak_rss_mb():.0f} MB (target < 2048 MB)")
+    peak_default = peak_rss_mb()
+    print(f"peak RSS of the default alone: {peak_default:.0f} MB (target < 2048 MB)")
     previous = torch_int8 = None
     if not args.no_previous:
         previous = load_enricher(PREVIOUS_DEFAULT, args.threads, args.batch_size, complaint=False)
         torch_int8 = TorchE5Encoder(quantize=True, threads=args.threads)
-    run_comparison(
+    figures = run_comparison(
         enricher, texts, args.naive_texts or len(texts), args.rounds, previous, torch_int8
     )
     print(f"peak RSS at the end (all models loaded): {peak_rss_mb():.0f} MB")
+    if args.json:
+        figures["rates"] = {k: round(v, 1) for k, v in figures["rates"].items()}
+        figures.update(
+            date=datetime.date.today().isoformat(),
+            command="python -m benchmarks.encode_speed " + " ".join(argv or sys.argv[1:]),
+            texts=len(texts),
+            source=source,
+            cores=len(os.sched_getaffinity(0)),
+            rounds=args.rounds,
+            labels={key: LABELS[key] for key in figures["rates"]},
+            peak_rss_default_mb=round(peak_default),
+        )
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
     return 0
 
 

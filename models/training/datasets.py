@@ -150,3 +150,24 @@ def cached_pairs(texts: Sequence[str], encoder) -> tuple[np.ndarray, np.ndarray]
     data = Dataset("pairs", list(texts), np.zeros(len(texts), dtype=np.int64))
     both = cached_embeddings(data, encode, feature_tag(encoder) + "|pair")
     return both[:, : encoder.dim], both[:, encoder.dim :]
+
+
+def sst2_dev(root: Path) -> Dataset:
+    """SST-2 dev (EN movie-review phrases), binary: 0 negative, 2 positive."""
+    pairs = []
+    lines = (root / "data/en/sst2/dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for line in lines:
+        text, _, label = line.rpartition("\t")
+        if label.strip() in ("0", "1"):
+            pairs.append(("positive" if label.strip() == "1" else "negative", text))
+    return _dataset("sst2-dev", pairs)
+
+
+def app_review_sentiment(root: Path) -> Dataset:
+    """The real app reviews with the stars as (weak) sentiment truth: 1-2 negative, 3
+    neutral, 4-5 positive; the text on the pipeline's model-text surface."""
+    from models.training.feedback import app_reviews
+
+    names = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
+    pairs = [(names[r.rating], r.text) for r in app_reviews(root) if r.rating in names]
+    return _dataset("app-reviews-stars", pairs)

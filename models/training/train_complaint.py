@@ -184,14 +184,16 @@ def training_sets(
 
 
 def evaluate(
-    root, encoder, config: HeadConfig = DEFAULT_CONFIG, inputs: str = "pair"
+    root, encoder, config: HeadConfig = DEFAULT_CONFIG, inputs: str = "pair", test_encoder=None
 ) -> dict[str, dict]:
-    """Leave-one-set-out figures on every real set (the airline set is never trained on)."""
+    """Leave-one-set-out figures on every real set (the airline set is never trained on);
+    ``test_encoder``: predict from another runtime's features (e.g. the fp32 path)."""
     out = {}
     for name in REAL_SETS:
         hold_out = None if name == HELD_OUT_ALWAYS else name
         head = fit(training_sets(root, encoder, hold_out, inputs=inputs), config)
-        out[name] = scores(head, with_inputs(real_set(root, name), encoder, inputs))
+        test = with_inputs(real_set(root, name), test_encoder or encoder, inputs)
+        out[name] = scores(head, test)
     return out
 
 
