@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import pytest
 from sqlalchemy import select, update
 
 from cxradar.db import session_scope
@@ -75,3 +76,17 @@ def test_mentions_and_tickets_get_a_complaint_and_old_rows_are_filled_in(sqlite_
     refilled = complaints(sqlite_url)
     assert refilled["double-charge"][0] and not refilled["praise"][0]
     assert all(flag is not None for flag, _ in refilled.values())
+
+
+def test_the_configured_complaint_head_is_the_one_used(tmp_path):
+    from cxradar.config import Config
+    from models.complaint import VECTOR_HEAD_PATH
+
+    # e.g. a held-out head from `python -m models.training.train_complaint --hold-out SET`
+    config = Config.model_validate({"models": {"complaint_head": str(VECTOR_HEAD_PATH)}})
+    models = ModelsResource(complaint_head=config.models.complaint_head)
+    assert models.get_complaint().inputs == "vector"
+    assert ModelsResource().get_complaint().inputs == "pair"
+    missing = ModelsResource(complaint_head=str(tmp_path / "missing.npz"))
+    with pytest.raises(FileNotFoundError, match="models.complaint_head"):
+        missing.get_complaint()
