@@ -90,3 +90,35 @@ def test_the_configured_complaint_head_is_the_one_used(tmp_path):
     missing = ModelsResource(complaint_head=str(tmp_path / "missing.npz"))
     with pytest.raises(FileNotFoundError, match="models.complaint_head"):
         missing.get_complaint()
+
+
+def alembic(url: str, action: str, revision: str) -> None:
+    from alembic.config import Config
+
+    from alembic import command
+    from cxradar.db import ALEMBIC_DIR, get_engine
+
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+
+def test_migration_0007_adds_the_complaint_columns_and_goes_back(tmp_path):
+    from sqlalchemy import inspect
+
+    from cxradar.db import get_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    alembic(url, "upgrade", "0006")
+    migrate(url)
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in inspect(get_engine(url)).get_columns(table)}
+
+    assert {"complaint", "prob_complaint"} <= columns("enrichments") & columns("tickets")
+    assert "complaint" in columns("sentiment_corrections")
+    alembic(url, "downgrade", "0006")
+    assert "complaint" not in columns("enrichments") | columns("sentiment_corrections")
+    get_engine(url).dispose()
