@@ -275,12 +275,13 @@ def run_comparison(
     rounds: int,
     previous: Enricher | None,
     torch_int8: Encoder | None,
+    raw: Encoder,
 ) -> dict:
     batch = enricher.batch_size
     sample = texts[:naive_count]
     rate_a = len(sample) / timed(lambda: [enricher.naive(text) for text in sample])
     timings: dict[str, Callable[[], object]] = {
-        "b": lambda: enricher.encoder.encode(texts, batch_size=batch),
+        "b": lambda: raw.encode(texts, batch_size=batch),
         "c": lambda: [enricher.enrich(chunk) for chunk in in_chunks(texts, CHUNK)],
     }
     if torch_int8 is not None:
@@ -288,6 +289,7 @@ def run_comparison(
     if previous is not None:
         previous.enrich(texts[:64])  # warm-up
         timings["p"] = lambda: [previous.enrich(chunk) for chunk in in_chunks(texts, CHUNK)]
+    raw.encode(texts[:64])
     if torch_int8 is not None:
         torch_int8.encode(texts[:64])
     rates = dict.fromkeys(timings, 0.0)
@@ -371,10 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, OSError) as error:
         print(f"encode_speed: cannot load the models ({error}); skipped")
         return 0
-    threads = _torch_threads()
     print(
         f"{args.stream or len(texts)} texts: {source}; encoder {enricher.encoder.name}, "
-        f"batch {args.batch_size}, {threads} torch threads, {len(os.sched_getaffinity(0))} cores"
+        f"batch {args.batch_size}, threads {args.threads or 'all usable'}, "
+        f"{len(os.sched_getaffinity(0))} cores"
     )
     print(f"peak RSS after loading the models: {peak_rss_mb():.0f} MB")
     if args.stream:
@@ -384,15 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     enricher.enrich(texts[:64])  # warm-up: thread pools, lazy imports
     for chunk in in_chunks(texts, CHUNK):  # one full pass before anything else is loaded
         enricher.enrich(chunk)
-    enricher.encoder.encode(texts[:CHUNK])
     peak_default = peak_rss_mb()
     print(f"peak RSS of the default alone: {peak_default:.0f} MB (target < 2048 MB)")
     previous = torch_int8 = None
+    raw = make_encoder(args.encoder, args.threads, branch=False)  # (b): vectors only
     if not args.no_previous:
         previous = load_enricher(PREVIOUS_DEFAULT, args.threads, args.batch_size, complaint=False)
         torch_int8 = TorchE5Encoder(quantize=True, threads=args.threads)
     figures = run_comparison(
-        enricher, texts, args.naive_texts or len(texts), args.rounds, previous, torch_int8
+        enricher, texts, args.naive_texts or len(texts), args.rounds, previous, torch_int8, raw
     )
     print(f"peak RSS at the end (all models loaded): {peak_rss_mb():.0f} MB")
     if args.json:
@@ -410,11 +412,6 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
     return 0
-
-
-def _torch_threads() -> int | str:
-    torch = sys.modules.get("torch")
-    return torch.get_num_threads() if torch else "no"
 
 
 if __name__ == "__main__":

@@ -256,7 +256,8 @@ class OnnxE5Encoder(Encoder):
     The same model as ``TorchE5Encoder`` (cosine 1.0000 in fp32), ~2.4x faster on 2 cores;
     ``quantize`` gives int8 MatMul weights (FFN outputs fp32), ~2x faster again (cosine
     0.998 to fp32). With ``sentiment_adapter`` one ``pair`` graph gives the vector and the
-    sentiment branch's features from one pass; ``encode`` runs the ``vector`` graph.
+    sentiment branch's features from one pass, and ``encode`` takes its vectors too (one
+    graph in memory, not two: ~430 MB each); without it, the ``vector`` graph serves.
     Only onnxruntime and the tokenizer are needed at run time, not torch's copy in memory.
     """
 
@@ -302,7 +303,7 @@ class OnnxE5Encoder(Encoder):
         return self._session(kind).run(None, feed)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return self._run("vector", texts)[0]  # encode() normalises
+        return self._run("pair" if self.adapter else "vector", texts)[0]  # encode() normalises
 
     def _encode_pair(self, texts: list[str]) -> np.ndarray:
         return np.hstack(self._run("pair", texts))
