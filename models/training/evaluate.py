@@ -101,19 +101,26 @@ def minilm_encoder():
 
 
 def germeval_cv(
-    train: Split, data: Dataset, vectors: np.ndarray, config: HeadConfig, offsets=(0.0, 0.0, 0.0)
-) -> np.ndarray:
-    """Out-of-fold predictions: each fold predicted by a head that never saw it."""
-    predicted = np.zeros(len(data), dtype=np.int64)
+    train: Split,
+    data: Dataset,
+    vectors: np.ndarray,
+    config: HeadConfig,
+    offsets=(0.0, 0.0, 0.0),
+    also: tuple[np.ndarray, ...] = (),
+) -> np.ndarray | list[np.ndarray]:
+    """Out-of-fold predictions: each fold predicted by a head that never saw it (trained on
+    ``vectors`` of the other folds); ``also``: the same heads on other features of the same
+    texts (another runtime), returned after the first."""
+    predicted = [np.zeros(len(data), dtype=np.int64) for _ in range(1 + len(also))]
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     for train_index, test_index in folds.split(vectors, data.labels):
         joined, in_domain = with_cx_domain(
             train, data.name, data.labels[train_index], vectors[train_index]
         )
         head = fit_head(joined.x, joined.y, config, joined.languages == "de", in_domain)
-        logits = head.logits(vectors[test_index]) + np.asarray(offsets)
-        predicted[test_index] = logits.argmax(axis=1)
-    return predicted
+        for out, x in zip(predicted, (vectors, *also), strict=True):
+            out[test_index] = (head.logits(x[test_index]) + np.asarray(offsets)).argmax(axis=1)
+    return predicted if also else predicted[0]
 
 
 GERMEVAL = "GermEval-17 dev, 5-fold CV (DE)"
@@ -121,9 +128,11 @@ GERMEVAL = "GermEval-17 dev, 5-fold CV (DE)"
 
 def describe(encoder) -> str:
     if getattr(encoder, "sentiment_features", ""):
-        layers = 12 - encoder.first_branch_layer
-        return f"e5-small + LoRA sentiment branch (top {layers} layers)"
-    return "e5-small (4-bit) frozen"
+        from models.sentiment_branch import load_adapter
+
+        layers = load_adapter(ADAPTER_PATH)[1]["config"]["layers"]
+        return f"e5-small ({encoder.name}) + LoRA sentiment branch (top {layers} layers)"
+    return f"e5-small ({encoder.name}) frozen"
 
 
 def test_sets(root: Path) -> dict[str, Dataset]:
@@ -135,20 +144,26 @@ def test_sets(root: Path) -> dict[str, Dataset]:
     }
 
 
-def sentiment_row(encoder, model, root, tests, train, germeval, germeval_x) -> dict:
-    """One table row: the head on ``encoder``'s features of every set; GermEval by CV with
-    heads trained on ``train`` (the default's features), predicting ``germeval_x``."""
-    encode, tag = encode_with(encoder), feature_tag(encoder)
-    row = {}
-    for name, data in tests.items():
-        probs = model.predict_proba(data.texts, cached_embeddings(data, encode, tag))
-        row[name] = scores(data.labels, predicted_labels(probs, name == BINARY))
-    config = HeadConfig(**model.head.meta["config"])
-    offsets = model.head.meta.get("logit_offsets", (0, 0, 0))
-    row[GERMEVAL] = scores(
-        germeval.labels, germeval_cv(train, germeval, germeval_x, config, offsets)
+def sentiment_rows(encoders, models, tests, train, germeval, germeval_x) -> list[dict]:
+    """Table rows, one per (encoder, sentiment model): the head on that encoder's features of
+    every set; GermEval by CV with heads trained on ``train`` (the default's features) and
+    predicting each encoder's features of the held-out fold (``germeval_x``, one per row)."""
+    rows = []
+    for encoder, model in zip(encoders, models, strict=True):
+        encode, tag = encode_with(encoder), feature_tag(encoder)
+        row = {}
+        for name, data in tests.items():
+            probs = model.predict_proba(data.texts, cached_embeddings(data, encode, tag))
+            row[name] = scores(data.labels, predicted_labels(probs, name == BINARY))
+        rows.append(row)
+    meta = models[0].head.meta
+    config, offsets = HeadConfig(**meta["config"]), meta.get("logit_offsets", (0, 0, 0))
+    predicted = germeval_cv(
+        train, germeval, germeval_x[0], config, offsets, also=tuple(germeval_x[1:])
     )
-    return row
+    for row, labels in zip(rows, predicted if len(rows) > 1 else [predicted], strict=True):
+        row[GERMEVAL] = scores(germeval.labels, labels)
+    return rows
 
 
 def evaluate(
@@ -160,13 +175,15 @@ def evaluate(
     model = EmbeddingHeadSentiment.load(encoder)
     shipped = f"cxradar: {describe(encoder)} + {model.head.meta.get('head', 'head')}"
     train, _, germeval, germeval_x = load_data(root, encode, tag)
-    results = {shipped: sentiment_row(encoder, model, root, tests, train, germeval, germeval_x)}
+    names, encoders, models, features = [shipped], [encoder], [model], [germeval_x]
     if encoder_spec is None:  # the same head and branch on the fp32 path
         fp32 = load_encoder(FP32_SPEC)
-        fp32_x = cached_embeddings(germeval, encode_with(fp32), feature_tag(fp32))
-        results[f"the same on the fp32 path ({FP32_SPEC})"] = sentiment_row(
-            fp32, EmbeddingHeadSentiment.load(fp32), root, tests, train, germeval, fp32_x
-        )
+        names.append(f"the same on the fp32 path ({FP32_SPEC})")
+        encoders.append(fp32)
+        models.append(EmbeddingHeadSentiment.load(fp32))
+        features.append(cached_embeddings(germeval, encode_with(fp32), feature_tag(fp32)))
+    rows = sentiment_rows(encoders, models, tests, train, germeval, features)
+    results = dict(zip(names, rows, strict=True))
     if with_baselines:
         vader = {
             name: scores(data.labels, vader_predict(data.texts)) for name, data in tests.items()
