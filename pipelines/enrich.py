@@ -268,10 +268,16 @@ def classify_stored_complaints(db: DatabaseResource, complaint, table) -> int:
     """Complaint and its probability for stored rows of ``table`` (Enrichment or Ticket)
     that have a vector but no complaint yet (stored before migration 0007), from that vector
     by the head on vectors alone: nothing is re-encoded."""
+    from models.sentiment import E5_SMALL_NAMES
+
     kind, key, ready = (
         ("mention", Enrichment.mention_id, Enrichment.embedding_id.is_not(None))
         if table is Enrichment
         else ("ticket", Ticket.id, Ticket.encoded_at.is_not(None))
+    )
+    # Only vectors of the space the head reads (e5-small, any runtime); others stay NULL.
+    readable = select(Embedding.owner_id).where(
+        Embedding.owner_kind == kind, Embedding.model.in_(E5_SMALL_NAMES)
     )
     done = 0
     while True:
@@ -279,7 +285,7 @@ def classify_stored_complaints(db: DatabaseResource, complaint, table) -> int:
             ids = list(
                 session.scalars(
                     select(key)
-                    .where(table.complaint.is_(None), ready)
+                    .where(table.complaint.is_(None), ready, key.in_(readable))
                     .order_by(key)
                     .limit(BATCH * 4)
                 )
