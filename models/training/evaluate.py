@@ -269,11 +269,27 @@ def speed_lines(path: Path = SPEED_RESULTS) -> list[str]:
     return lines
 
 
+def table(first: str, rows: dict[str, dict], cell) -> list[str]:
+    """A markdown table: one row per key of ``rows``, one column per set, ``cell(scores)``."""
+    columns = list(next(iter(rows.values())))
+    lines = ["| " + " | ".join([first, *columns]) + " |", "|---|" + "---|" * len(columns)]
+    for name, by_set in rows.items():
+        lines.append("| " + " | ".join([name, *(cell(by_set[c]) for c in columns)]) + " |")
+    return lines
+
+
+def _sentiment_cell(s: dict) -> str:
+    neutral = "–" if s["f1_neutral"] != s["f1_neutral"] else f"{s['f1_neutral']:.2f}"  # NaN
+    return (
+        f"**{s['macro_f1']:.3f}** / {s['accuracy']:.3f} "
+        f"({s['f1_negative']:.2f} / {neutral} / {s['f1_positive']:.2f})"
+    )
+
+
 def complaint_lines(complaint: dict) -> list[str]:
     from models.complaint import load_complaint_model
 
     head = load_complaint_model(load_encoder(None)).head.meta
-    columns = list(next(iter(complaint.values())))
     lines = [
         "## Complaint detection",
         "",
@@ -289,16 +305,15 @@ def complaint_lines(complaint: dict) -> list[str]:
         "",
         "Precision / recall / **F1** (labelled rows, complaints):",
         "",
-        "| detector | " + " | ".join(columns) + " |",
-        "|---|" + "---|" * len(columns),
+        *table(
+            "detector",
+            complaint,
+            lambda s: (
+                f"{s['precision']:.2f} / {s['recall']:.2f} / **{s['f1']:.3f}** "
+                f"({s['n']:,}, {s['complaints']:,})"
+            ),
+        ),
     ]
-    for name, by_set in complaint.items():
-        cells = [
-            f"{s['precision']:.2f} / {s['recall']:.2f} / **{s['f1']:.3f}** "
-            f"({s['n']:,}, {s['complaints']:,})"
-            for s in (by_set[c] for c in columns)
-        ]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "GermEval's labels call only *negative* documents complaints; its neutral reports of "
@@ -360,7 +375,6 @@ def _model_lines(meta: dict, head: str) -> list[str]:
 
 
 def write_card(results: dict, meta: dict, complaint: dict | None = None) -> None:
-    columns = list(next(iter(results.values())))
     config = meta["config"]
     head = (
         "multinomial logistic regression"
@@ -410,16 +424,8 @@ def write_card(results: dict, meta: dict, complaint: dict | None = None) -> None
         "is cross-validated: each fold is predicted by a head trained on the other data plus "
         "the other four folds.",
         "",
-        "| model | " + " | ".join(columns) + " |",
-        "|---|" + "---|" * len(columns),
+        *table("model", results, _sentiment_cell),
     ]
-    for model, by_set in results.items():
-        cells = [
-            f"**{s['macro_f1']:.3f}** / {s['accuracy']:.3f} "
-            f"({s['f1_negative']:.2f} / {s['f1_neutral']:.2f} / {s['f1_positive']:.2f})"
-            for s in (by_set[column] for column in columns)
-        ]
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Reference points (shared/MODELS.md): frozen mE5 + logistic head trained on 2 k TweetEval "

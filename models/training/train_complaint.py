@@ -50,7 +50,13 @@ from models.sentiment import SentimentHead, softmax
 from models.text import model_text
 from models.training.datasets import CACHE_DIR, cached_pairs, shared_dir
 from models.training.feedback import REAL_SETS
-from models.training.train_sentiment import SEED, HeadConfig, fit_head, fit_temperature
+from models.training.train_sentiment import (
+    SEED,
+    HeadConfig,
+    add_corrections_db_argument,
+    fit_head,
+    fit_temperature,
+)
 
 VERSION = "e5-complaint-1"
 HELD_OUT_ALWAYS = "airline-tweets"
@@ -220,14 +226,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--output", type=Path, help="where to write the head")
     parser.add_argument("--encoder", default=None, help="encoder spec (default: the default)")
-    parser.add_argument(
-        "--corrections-db",
-        nargs="?",
-        const="",
-        metavar="URL",
-        help="also the review queue's complaint verdicts (default URL: $CXRADAR_DATABASE_URL "
-        "or .cxradar/cxradar.db)",
-    )
+    add_corrections_db_argument(parser, "complaint verdicts")
     parser.add_argument("--evaluate", action="store_true", help="held-out figures per set")
     args = parser.parse_args(argv)
     root = shared_dir()

@@ -408,14 +408,7 @@ def encode_with(encoder):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corrections", type=Path, help="CSV/JSONL with text,label columns")
-    parser.add_argument(
-        "--corrections-db",
-        nargs="?",
-        const="",
-        metavar="URL",
-        help="also the review queue's verdicts from the cxradar database "
-        "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
-    )
+    add_corrections_db_argument(parser, "verdicts")
     parser.add_argument(
         "--encoder",
         default=None,
@@ -474,6 +467,17 @@ def main(argv=None) -> int:
     print(json.dumps(head.meta, indent=2))
     print(f"saved {output} ({output.stat().st_size} bytes) in {time.monotonic() - started:.0f}s")
     return 0
+
+
+def add_corrections_db_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--corrections-db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help=f"also the review queue's {what} from the cxradar database "
+        "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
+    )
 
 
 def corrections_of(args: argparse.Namespace) -> Dataset | None:
