@@ -38,6 +38,7 @@ eval: setup
 
 train: setup
 	$(BIN)/python -m models.training.train_sentiment
+	$(BIN)/python -m models.training.train_complaint
 
 clean:
 	rm -rf .cxradar .pytest_cache
