@@ -93,10 +93,8 @@ def run_pipeline(url: str, config: str, server: LocalServer) -> dg.ExecuteInProc
         ),
     }
     instance = dg.DagsterInstance.ephemeral()
-    result = (
-        build_defs(resources)
-        .resolve_job_def("cxradar_everything")
-        .execute_in_process(instance=instance, raise_on_error=False)
+    result = build_defs(resources).resolve_job_def("cxradar_everything").execute_in_process(
+        instance=instance, raise_on_error=False
     )
     result.instance_logs = [repr(entry) for entry in instance.all_logs(result.run_id)]
     return result
