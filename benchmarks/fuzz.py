@@ -5,9 +5,12 @@ prints how many each ran; any failure stops with the (shrunk) input. The test su
 (tests/security/test_hostile_text.py) runs the same targets with a few cases each.
 
 Targets: the file connector (CSV/JSONL with arbitrary unicode, NUL, invalid UTF-8,
-huge fields), RSS/Atom mapping, Reddit item mapping, the config loader, the alert
-formatter and text sanitiser, storage round trips, CSV export cells, model input
-truncation and the personal-data redactor.
+huge fields; and hostile structure: deep nesting, huge numbers, over-long records,
+broken gzip), the inbox (hostile names and contents, symbolic links), RSS/Atom
+mapping, Reddit item mapping, the config loader, the alert formatter and text
+sanitiser, the dashboard's display of names and labels (Markdown, plotly, bidi),
+storage round trips, CSV export cells, model input truncation and the
+personal-data redactor.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import gzip
 import io
 import itertools
 import json
+import logging
+import re
 import sys
 import tempfile
 import time
@@ -41,6 +47,7 @@ HOSTILE_SNIPPETS = (
     "1 OR 1=1", "\\", '"', "'", ",", ";", "\n", " ", "",
 )  # fmt: skip
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+AUTOLINK = re.compile(r"(?i)(https?://|www\.|mailto:)")
 PINGS = ("@channel", "@here", "@everyone", "@all", "<!everyone>", "<!here>", "<!channel>", "<@")
 
 
@@ -97,6 +104,106 @@ def _file_bytes(suffix: str, rows: list[dict]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8", "surrogatepass")  # lone surrogates: invalid UTF-8
+
+
+@contextlib.contextmanager
+def _small_file_limits():
+    """The file connector's limits scaled down, so over-long records cost kilobytes here."""
+    from connectors import files
+
+    saved = files.MAX_RECORD_BYTES, files.MAX_FILE_BYTES
+    files.MAX_RECORD_BYTES, files.MAX_FILE_BYTES = 4096, 256 * 1024
+    try:
+        yield
+    finally:
+        files.MAX_RECORD_BYTES, files.MAX_FILE_BYTES = saved
+
+
+def check_file_structure(case: tuple[str, list[bytes], bool]) -> None:
+    """Any lines in any file (gzipped, cut short): a batch or a FileProblem, short reasons."""
+    from connectors.files import FileProblem, read_mentions
+    from cxradar.records import MAX_REASON_CHARS
+
+    suffix, lines, cut = case
+    data = b"source,id,created_at,text\n" if suffix.startswith(".csv") else b""
+    data += b"\n".join(lines)
+    if suffix.endswith(".gz"):
+        data = gzip.compress(data)
+        data = data[: len(data) // 2] if cut else data
+    with tempfile.TemporaryDirectory() as folder, _small_file_limits():
+        path = Path(folder) / f"m{suffix}"
+        path.write_bytes(data)
+        try:
+            batch = read_mentions(path)
+        except FileProblem as problem:
+            assert str(problem) and len(str(problem)) < 1000
+            return
+    assert all(len(error.reason) <= MAX_REASON_CHARS for error in batch.errors)
+    assert all(record.text.strip() and record.external_id for record in batch.records)
+
+
+def check_inbox(case: tuple[list[tuple[str, bytes]], bool]) -> None:
+    """Files with any names and contents (and a link to a file outside) dropped in the inbox:
+    every one ends in processed/ or failed/, the link in failed/, nothing outside changes."""
+    import dagster as dg
+
+    from pipelines.ingest import inbox
+    from pipelines.resources import ConfigResource, DatabaseResource
+
+    drops, with_link = case
+    with tempfile.TemporaryDirectory() as folder, _small_file_limits():
+        base = Path(folder)
+        (base / "inbox" / "mentions").mkdir(parents=True)
+        (base / "cxradar.yaml").write_text("inbox: {path: inbox}\n", encoding="utf-8")
+        outside = base / "outside.csv"
+        outside.write_bytes(b"source,id,created_at,text\nweb,1,2026-10-18,OUTSIDE\n")
+        names = set()
+        for name, content in drops:
+            (base / "inbox" / "mentions" / name).write_bytes(content)
+            names.add(name)
+        if with_link:
+            (base / "inbox" / "mentions" / "link.csv").symlink_to(outside)
+        logging.disable(logging.ERROR)  # the asset logs every bad file; the checks say enough
+        try:
+            inbox(
+                dg.build_asset_context(),
+                db=DatabaseResource(url=_fuzz_database()),
+                cx_config=ConfigResource(path=str(base / "cxradar.yaml")),
+            )
+        finally:
+            logging.disable(logging.NOTSET)
+        assert not list((base / "inbox" / "mentions").iterdir())
+        moved = [
+            path.name
+            for outcome in ("processed", "failed")
+            for path in (base / "inbox" / outcome).rglob("*")
+            if path.is_symlink() or path.is_file()
+        ]
+        assert sorted(moved) == sorted(names | ({"link.csv"} if with_link else set()))
+        if with_link:
+            assert list((base / "inbox" / "failed").rglob("link.csv"))
+        assert outside.read_bytes().endswith(b"OUTSIDE\n")
+
+
+def check_dashboard_label(label: str) -> None:
+    """A name or label from outside: inert Markdown, no tags in charts, no bidi anywhere."""
+    from markdown_it import MarkdownIt
+
+    from cxradar.intelligence.text_safety import BIDI_CONTROLS
+    from dashboard import charts, safe
+
+    for shown in (safe.markdown(label), safe.plain(label), safe.chart(label)):
+        assert not BIDI_CONTROLS.search(shown), shown
+    markdown = safe.markdown(label)
+    assert "\n" not in markdown and not AUTOLINK.search(markdown)  # GFM would link these
+    rendered = MarkdownIt("commonmark").render(markdown)
+    for tag in ("<a ", "<img", "<script", "<code", "<strong", "<em", "<h1", "<blockquote"):
+        assert tag not in rendered, (label, rendered)
+    assert "<" not in safe.chart(label) and ">" not in safe.chart(label)
+    import pandas as pd
+
+    figure = charts.volume_bars(pd.DataFrame({"source": [label], "mentions": [3]}), "source")
+    assert "<" not in "".join(figure.data[0].y)
 
 
 def check_feed(case: tuple[str, bytes]) -> None:
@@ -173,8 +280,8 @@ def check_config(document: str) -> None:
 
 
 def check_alert(case: dict) -> None:
-    """Whatever posts and labels say, the chat message pings no one and carries no markup."""
-    from cxradar.intelligence.alerts import AlertContent, TopIssue, format_alert
+    """Whatever posts, issue titles and labels say, the message pings no one, has no markup."""
+    from cxradar.intelligence.alerts import AlertContent, IssueSummary, format_alert
 
     when = datetime(2026, 10, 18, tzinfo=UTC)
     content = AlertContent(
@@ -184,18 +291,22 @@ def check_alert(case: dict) -> None:
         window_end=when.replace(day=19),
         observed=12,
         expected=2,
-        severity=5.0,
-        top_issue=TopIssue(case["label"], case["classification"], 0.5),
+        severity=0.5,
+        issue=IssueSummary(7, case["label"], case["classification"], 3),
+        customers=9,
+        channels=(case["scope"], case["classification"]),
+        since=when,
+        app_version=case["label"],
         samples=case["samples"],
         dashboard_url=case["url"],
     )
     title, body = format_alert(content)
     lines = body.splitlines()
-    if lines and lines[-1].startswith("[Open the dashboard]("):
+    if lines and lines[-1].startswith("[Open the issue in the dashboard]("):
         lines = lines[:-2]  # the one link the formatter itself writes
     for text in (title, *lines):
         _assert_inert(text)
-    assert len(lines) <= 4 + 2 + 3  # header lines + "Sample posts" + three one-line samples
+    assert len(lines) <= 7 + 2 + 3  # header lines + "Sample posts" + three one-line samples
 
 
 def check_sanitizer(case: tuple[str, int]) -> None:
@@ -214,7 +325,7 @@ def _assert_inert(text: str) -> None:
 
 
 def check_store(record_fields: dict) -> None:
-    """Storing anything works on the backend, keeps the text whole (less NUL), stores it once."""
+    """Storing anything works on the backend, keeps the text (less NUL, cut when huge), once."""
     from sqlalchemy import select
 
     from cxradar.db import session_scope
@@ -241,7 +352,11 @@ def check_store(record_fields: dict) -> None:
 
 
 def _stored(text: str) -> str:
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    """What storage keeps of a text: no NUL, valid UTF-8, at most MAX_TEXT_CHARS."""
+    from cxradar.store import MAX_TEXT_CHARS
+
+    kept = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return kept if len(kept) <= MAX_TEXT_CHARS else kept[: MAX_TEXT_CHARS - 1] + "…"
 
 
 _DATABASE: dict[str, str] = {}
@@ -276,7 +391,7 @@ def check_export_cell(value: str) -> None:
 
 
 def check_model_text(case: tuple[str | None, str]) -> None:
-    """Models see at most MODEL_TEXT_CHARS; storage keeps the whole text (check_store)."""
+    """Models see at most MODEL_TEXT_CHARS; storage keeps up to MAX_TEXT_CHARS (check_store)."""
     from models.text import normalise_tweet
     from pipelines.enrich import MODEL_TEXT_CHARS, model_text
 
@@ -429,9 +544,60 @@ STORE_CASES = st.fixed_dictionaries(
     }
 )
 
+def _hostile_lines() -> st.SearchStrategy[bytes]:
+    good = json.dumps({"source": "web", "id": "1", "created_at": 1, "text": "ok"}).encode()
+    deep = st.integers(1, 50_000).map(lambda n: b'{"text": ' + b"[" * n + b"]" * n + b"}")
+    unclosed = st.integers(1, 50_000).map(lambda n: b"[" * n)
+    digits = st.integers(1, 20_000).map(lambda n: b'{"id": 1, "reach": ' + b"9" * n + b"}")
+    long_line = st.integers(4000, 20_000).map(lambda n: b"web,1,2026-10-18," + b"x" * n)
+    columns = st.integers(1, 20_000).map(lambda n: b",".join(b"c%d" % i for i in range(n)))
+    odd = st.sampled_from([b'{"created_at": 1e300}', b'{"created_at": "1e20"}', b"\x00" * 10,
+                           b'"a","b', b"\r", b"\xff\xfe", good])  # fmt: skip
+    return st.one_of(deep, unclosed, digits, long_line, columns, odd, st.binary(max_size=200))
+
+
+STRUCTURE_CASES = st.tuples(
+    st.sampled_from([".jsonl", ".csv", ".jsonl.gz", ".csv.gz"]),
+    st.lists(_hostile_lines(), min_size=1, max_size=4),
+    st.booleans(),
+)
+FILE_NAMES = st.text(
+    alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=20,
+).filter(lambda name: name not in (".", "..") and len(name.encode()) < 200)
+INBOX_CASES = st.tuples(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.sampled_from(["; rm -rf ~.csv", "$(id).jsonl", "-n.csv", "a b|c&.jsonl"]),
+                st.tuples(FILE_NAMES, st.sampled_from([".csv", ".jsonl", ".jsonl.gz"])).map(
+                    "".join
+                ),
+            ),
+            st.one_of(_hostile_lines(), st.binary(max_size=300)),
+        ),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda drop: drop[0],
+    ),
+    st.booleans(),
+)
+LABELS = st.one_of(
+    hostile_text(),
+    st.sampled_from(
+        ["B[md](https://evil.example/md)![px](http://evil.example/px.png)",
+         '<a href="https://evil.example">x</a>', "www.evil.example", "\u202eevil\u202c",
+         ":red[alarm] :material/warning:", "$x^2$", "<https://evil.example>", "[x]: http://e"]
+    ),
+)  # fmt: skip
+
 TARGETS: dict[str, tuple[Callable, st.SearchStrategy]] = {
     "files.read_mentions": (check_file_mentions, FILE_CASES),
     "files.read_tickets": (check_file_tickets, FILE_CASES),
+    "files.structure": (check_file_structure, STRUCTURE_CASES),
+    "inbox.drop": (check_inbox, INBOX_CASES),
+    "dashboard.labels": (check_dashboard_label, LABELS),
     "feeds.fetch": (check_feed, _feed_documents()),
     "reddit.item": (check_reddit_item, _reddit_items()),
     "config.load": (check_config, _yaml_documents()),

@@ -2,14 +2,22 @@
 
 This is also the interchange format other tools use to feed cxradar. A bad row
 is reported with file, line and reason; the good rows around it are kept.
+
+Files are read as a stream, line by line, whatever their size: a record (a
+JSONL line, a CSV row) over ``MAX_RECORD_BYTES`` is a bad row and skipped
+without being read into memory, and a file that holds (or, gzipped, unpacks to)
+more than ``MAX_FILE_BYTES`` stops there. Whatever a row holds (JSON nested
+100,000 deep, a number of 5,000 digits, a date in the year 10^20), it costs that
+row only. What makes a whole file unusable (a header line over the limit, a
+broken gzip stream) raises :class:`FileProblem` with what to do.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,12 +31,21 @@ MENTION_REQUIRED = ("source", "id", "created_at", "text")
 MENTION_OPTIONAL = ("author", "title", "url", "rating", "lang", "brand", "kind", "reach")
 TICKET_REQUIRED = ("id", "created_at", "subject", "body")
 TICKET_OPTIONAL = ("status", "channel", "customer", "tags")
+MIB = 1024 * 1024
+# One record: far above any real post (storage keeps 50,000 characters of a text anyway).
+MAX_RECORD_BYTES = 4 * MIB
+# One file, after decompression: a few million typical rows. A gzip bomb stops here.
+MAX_FILE_BYTES = 1024 * MIB
 
 Record = TypeVar("Record")
 
 
 class RowProblem(ValueError):
     """Why one row cannot be used."""
+
+
+class FileProblem(ValueError):
+    """Why a whole file cannot be used; the message says what to do."""
 
 
 @dataclass
@@ -64,6 +81,9 @@ def _read(path: Path, required: tuple[str, ...], build: Callable) -> FileBatch:
         except RowProblem as problem:
             batch.errors.append(RowError(str(path), line, str(problem)))
             continue
+        except Exception as exc:  # noqa: BLE001 - whatever a row holds costs that row only
+            batch.errors.append(RowError(str(path), line, f"unreadable row: {_describe(exc)}"))
+            continue
         key = (getattr(record, "source", ""), record.external_id)
         if key in seen:
             reason = f"duplicate id {record.external_id!r}, first seen on line {seen[key]}"
@@ -74,16 +94,73 @@ def _read(path: Path, required: tuple[str, ...], build: Callable) -> FileBatch:
     return batch
 
 
-def _text_of(path: Path) -> str:
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        raw = gzip.decompress(raw)
-    # Invalid bytes must not cost the whole file; NUL bytes break CSV parsing and databases.
-    return raw.decode("utf-8-sig", errors="replace").replace("\x00", "")
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of each physical line, streamed; None for a line over the limit.
+
+    Invalid UTF-8 costs only those bytes, NUL characters are dropped (they break
+    CSV parsing and databases), a byte-order mark is ignored.
+    """
+    gzipped = path.name.lower().endswith(".gz")
+    total = 0
+    try:
+        with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
+            for number in range(1, 1 << 62):
+                chunk = handle.readline(MAX_RECORD_BYTES + 1)
+                if not chunk:
+                    return
+                total += len(chunk)
+                if len(chunk) > MAX_RECORD_BYTES and not chunk.endswith(b"\n"):
+                    total += _skip_rest_of_line(handle, path, total)
+                    yield number, None
+                    continue
+                if total > MAX_FILE_BYTES:
+                    raise FileProblem(_too_large(path, gzipped))
+                text = chunk.decode("utf-8", errors="replace").replace("\x00", "")
+                yield number, text.removeprefix("\ufeff") if number == 1 else text
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FileProblem(
+            f"{path}: not a readable gzip file ({_describe(exc)}); re-create or re-send it"
+        ) from None
+
+
+def _skip_rest_of_line(handle, path: Path, read_so_far: int) -> int:
+    skipped = 0
+    while True:
+        chunk = handle.readline(MIB)
+        skipped += len(chunk)
+        if read_so_far + skipped > MAX_FILE_BYTES:
+            raise FileProblem(_too_large(path, path.name.lower().endswith(".gz")))
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MIB:,} MiB" if limit >= MIB else f"{limit // 1024:,} KiB"
+
+
+def _too_large(path: Path, gzipped: bool) -> str:
+    size = _size(MAX_FILE_BYTES)
+    if gzipped:
+        return f"{path}: unpacks to more than {size} (a zip bomb?); split it into smaller files"
+    return f"{path}: larger than {size}; split it into smaller files"
+
+
+def _too_long(line: int) -> str:
+    return f"line {line} is longer than {_size(MAX_RECORD_BYTES)}; skipped"
 
 
 def _jsonl_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[int, dict]]:
-    for line, text in enumerate(_text_of(path).splitlines(), start=1):
+    for line, text in _lines(path):
+        if text is None:
+            errors.append(RowError(str(path), line, _too_long(line)))
+            continue
         if not text.strip():
             continue
         try:
@@ -93,24 +170,51 @@ def _jsonl_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[
                 RowError(str(path), line, f"invalid JSON: {exc.msg} at column {exc.colno}")
             )
             continue
+        except (ValueError, RecursionError) as exc:  # 100,000 brackets deep, 5,000-digit numbers
+            errors.append(RowError(str(path), line, f"unreadable JSON: {_describe(exc)}"))
+            continue
         if not isinstance(row, dict):
             errors.append(RowError(str(path), line, "a line must be a JSON object"))
             continue
         yield line, row
 
 
-# Python's csv refuses cells over 128 KiB; a 1 MB post is odd but must not cost the file.
-csv.field_size_limit(64 * 1024 * 1024)
+# Python's csv refuses cells over 128 KiB by default; a long post is odd but must not cost
+# the file. A row over MAX_RECORD_BYTES is skipped before it gets here.
+csv.field_size_limit(MAX_RECORD_BYTES)
+
+
+def _csv_lines(path: Path, errors: list[RowError]) -> Iterator[str]:
+    """The physical lines for the csv module; one over the limit is reported and left out."""
+    for line, text in _lines(path):
+        if text is not None:
+            yield text
+        elif line == 1:
+            raise FileProblem(
+                f"{path}: the header line is longer than {_size(MAX_RECORD_BYTES)} "
+                "(thousands of columns?); export only the columns cxradar reads"
+            )
+        else:
+            errors.append(RowError(str(path), line, _too_long(line)))
+            yield ""  # keeps the csv module's line numbers those of the file
 
 
 def _csv_rows(path: Path, required, errors: list[RowError]) -> Iterator[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(_text_of(path), newline=""))
-    columns = [name.strip() for name in (reader.fieldnames or [])]
+    reader = csv.DictReader(_csv_lines(path, errors))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise FileProblem(f"{path}: the header line is not readable CSV ({exc})") from None
+    columns = [name.strip() for name in header]
     missing = [name for name in required if name not in columns]
     if missing:
-        found = ", ".join(columns) or "none"
+        found = ", ".join(columns[:20]) + (
+            f" and {len(columns) - 20} more" if len(columns) > 20 else ""
+        )
         errors.append(
-            RowError(str(path), 1, f"missing column(s) {', '.join(missing)}; found: {found}")
+            RowError(
+                str(path), 1, f"missing column(s) {', '.join(missing)}; found: {found or 'none'}"
+            )
         )
         return
     reader.fieldnames = columns
@@ -180,14 +284,20 @@ def _reach(value) -> int | None:
         raise RowProblem(f"reach {value!r} is not a number") from None
 
 
+MAX_SOURCE_NAME = 200  # the column's length: a source is a name, not a text
+
+
 def _mention_from_row(row: dict) -> MentionRecord:
+    source = _text(row, "source")
+    if source and len(source) > MAX_SOURCE_NAME:
+        raise RowProblem(f"source name longer than {MAX_SOURCE_NAME} characters")
     rating = _rating(row.get("rating"))
     kind = _text(row, "kind") or ("review" if rating is not None else "post")
     if kind not in MENTION_KINDS:
         raise RowProblem(f"kind {kind!r} is not one of {', '.join(MENTION_KINDS)}")
     lang = _text(row, "lang")
     return MentionRecord(
-        source=_text(row, "source"),
+        source=source,
         external_id=_text(row, "id"),
         created_at=parse_time(row["created_at"]),
         text=str(row["text"]).strip(),

@@ -15,10 +15,9 @@ older than its cursor.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from prawcore.sessions import Session
 
 from connectors.base import FetchResult, SourceError
 from connectors.http import recorded_session, retry_after_seconds, safe_url
+from connectors.listing import Watermark, dump_cursor, load_cursor
 from cxradar.records import MentionRecord, RowError
 
 PUBLIC_URL = "https://www.reddit.com"  # permalinks point at the public site, whatever the API host
@@ -50,7 +50,6 @@ CREDENTIALS_HINT = (
     "(https://www.reddit.com/prefs/apps: a 'script' or 'web app' with its secret)"
 )
 REMOVED = frozenset({"[removed]", "[deleted]"})
-CURSOR_VERSION = 1
 RECORDED_FOLDER = Path(__file__).parent / "recorded" / "reddit"
 RECORDED_ROUTES = {
     r"/api/v1/access_token$": "access_token.json",
@@ -149,23 +148,6 @@ def _gave_up(status: int, where: str, tries: int) -> str:
     return f"{where}: HTTP {status} after {tries} tries: Reddit is failing; the next run retries"
 
 
-@dataclass
-class ListingState:
-    """Where one listing stopped: the newest ``created_utc`` and the fullnames at that second."""
-
-    newest: float = 0.0
-    ids: set[str] = field(default_factory=set)
-
-    def is_seen(self, created: float, fullname: str) -> bool:
-        return created < self.newest or (created == self.newest and fullname in self.ids)
-
-    def advance(self, created: float, fullname: str) -> None:
-        if created > self.newest:
-            self.newest, self.ids = created, {fullname}
-        elif created == self.newest:
-            self.ids.add(fullname)
-
-
 @dataclass(frozen=True)
 class ListingSpec:
     key: str  # cursor key and error location, e.g. "r/nordpay/new"
@@ -217,14 +199,14 @@ class RedditConnector:
     def fetch(self, cursor: str | None) -> FetchResult:
         reddit = self._client()
         before = self._counter.requests
-        states, notes = _load_cursor(cursor)
+        states, _, notes = load_cursor(cursor)
         result = FetchResult(notes=notes)
         found: dict[str, MentionRecord] = {}
         for listing in self._listings(reddit):
-            state = states.setdefault(listing.key, ListingState())
+            state = states.setdefault(listing.key, Watermark())
             self._read_listing(listing, state, found, result)
         result.records = list(found.values())
-        result.cursor = _dump_cursor(states)
+        result.cursor = dump_cursor(states)
         result.requests = self._counter.requests - before
         return result
 
@@ -277,12 +259,12 @@ class RedditConnector:
     def _read_listing(
         self,
         listing: ListingSpec,
-        state: ListingState,
+        state: Watermark,
         found: dict[str, MentionRecord],
         result: FetchResult,
     ) -> None:
         where = f"{self.source}:{listing.key}"
-        progress = ListingState(state.newest, set(state.ids))
+        progress = Watermark(state.newest, set(state.ids))
         new = 0
         try:
             for position, item in enumerate(listing.open(), start=1):
@@ -293,7 +275,7 @@ class RedditConnector:
                     continue
                 if created < state.newest:
                     break  # newest first: the rest was read before
-                if state.is_seen(created, fullname):
+                if state.covers(created, fullname):
                     continue
                 progress.advance(created, fullname)
                 try:
@@ -449,26 +431,3 @@ def _listing_failure(exc: Exception) -> str:
     if isinstance(exc, PrawcoreException):
         return f"request failed ({type(exc).__name__})"
     return f"unexpected listing document ({type(exc).__name__})"
-
-
-def _load_cursor(cursor: str | None) -> tuple[dict[str, ListingState], list[str]]:
-    if not cursor:
-        return {}, []
-    try:
-        document = json.loads(cursor)
-        listings = document["listings"]
-        return {
-            key: ListingState(float(value["newest"]), set(value["ids"]))
-            for key, value in listings.items()
-        }, []
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}, ["stored cursor unreadable; reading the listings from the newest again"]
-
-
-def _dump_cursor(states: dict[str, ListingState]) -> str:
-    listings = {
-        key: {"newest": state.newest, "ids": sorted(state.ids)}
-        for key, state in sorted(states.items())
-        if state.ids
-    }
-    return json.dumps({"v": CURSOR_VERSION, "listings": listings}, separators=(",", ":"))

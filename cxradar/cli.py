@@ -7,7 +7,10 @@ import csv
 import json
 import logging
 import os
+import signal
+import socket
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,10 +53,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     job = build_defs(resources).resolve_job_def("cxradar_everything")
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=_instance(), raise_on_error=False, run_config=_quiet_logging(args.verbose)
-    )
+    with StopOnSigterm() as stop:
+        result = job.execute_in_process(
+            instance=_instance(), raise_on_error=False, run_config=_quiet_logging(args.verbose)
+        )
     elapsed = time.monotonic() - started
+    if stop.received:
+        print(
+            f"cxradar: stopped by SIGTERM after {elapsed:.0f}s; what was stored stays stored, "
+            "the next run continues from there",
+            file=sys.stderr,
+        )
+        return STOPPED_EXIT
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         print(f"cxradar: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
@@ -62,6 +73,93 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     _print_summary(result, elapsed)
     return 0
+
+
+STOPPED_EXIT = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
+
+
+class StopOnSigterm:
+    """Makes SIGTERM (``kill``, ``docker stop``, systemd) end ``cxradar run``, promptly.
+
+    Dagster maps SIGTERM onto its interrupt handling, which retries an interrupted
+    step that has a RetryPolicy, so the run used to go on. Here a thread learns of
+    the SIGTERM through Python's signal wake-up descriptor (whichever handler Dagster
+    has installed at that moment), says so, and nudges Dagster with an interrupt
+    each second until the run has ended: the step in flight stops (the ingest steps
+    do not retry an interrupted run), and so does every step after it. Outside
+    Dagster's own handlers a nudge does nothing, so it never breaks Dagster's
+    cleanup. A run still going after ``GRACE_S`` exits the process. Every write is
+    committed in transactions, so stopping at any point loses and doubles nothing.
+    """
+
+    GRACE_S = 30.0
+    NUDGE_EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        self.received = False
+        self._done = threading.Event()
+        self._sockets: tuple[socket.socket, socket.socket] | None = None
+
+    def __enter__(self) -> StopOnSigterm:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals reach only the main thread; nothing to do elsewhere
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        self._sockets = (reader, writer)
+        self._previous = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_sigterm),
+            signal.SIGINT: signal.signal(signal.SIGINT, self._on_sigint),
+        }
+        self._previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, name="cxradar-sigterm", daemon=True).start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._done.set()
+        if self._sockets is None:
+            return
+        signal.set_wakeup_fd(self._previous_fd)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        for end in self._sockets:
+            end.shutdown(socket.SHUT_RDWR)  # wakes the watching thread; close() alone would not
+            end.close()
+
+    def _on_sigterm(self, signum, frame) -> None:
+        """Outside Dagster's handlers: nothing here, the wake-up byte starts the stop."""
+
+    def _on_sigint(self, signum, frame) -> None:
+        if not self.received:  # Ctrl+C, as always; a nudge of ours is not let loose here
+            raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        reader = self._sockets[0]
+        while not self._done.is_set():
+            try:
+                woken_by = reader.recv(64)
+            except OSError:
+                return
+            if not woken_by:
+                return  # closed: the run is over
+            if signal.SIGTERM in woken_by:
+                self._stop()
+                return
+
+    def _stop(self) -> None:
+        self.received = True
+        print("cxradar: SIGTERM received, stopping the run ...", file=sys.stderr, flush=True)
+        give_up = time.monotonic() + self.GRACE_S
+        while not self._done.is_set():
+            if time.monotonic() > give_up:
+                print(
+                    f"cxradar: the run did not stop within {self.GRACE_S:.0f}s after SIGTERM; "
+                    "exiting now (what was stored stays stored, the next run continues)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                os._exit(STOPPED_EXIT)
+            os.kill(os.getpid(), signal.SIGINT)
+            self._done.wait(self.NUDGE_EVERY_S)
 
 
 def _instance():
@@ -171,9 +269,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         _print_json_lines(alerts)
         return 0
     _print_table(
-        f"alerts that would have been sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        alerts,
-        ["at", "action", "scope", "observed", "expected", "severity"],
+        f"messages the hourly runs would have sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        [{**alert, "at": f"{alert['at']:%Y-%m-%d %H:%M}"} for alert in alerts],
+        ["at", "action", "scope", "issue", "label", "observed", "expected", "severity",
+         "minutes_after_first_post"],
     )
     return 0
 
@@ -184,7 +283,7 @@ def _print_table(title: str, rows: list[dict], columns: list[str]) -> None:
 
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
-        wide = column in ("label", "text")
+        wide = column in ("label", "text", "issue")
         table.add_column(
             column, overflow="ellipsis", no_wrap=not wide, max_width=48 if wide else None
         )
@@ -273,6 +372,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    served_alone = sorted((DASHBOARD_APP.parent / "pages").glob("*.py"))
+    if served_alone:
+        # Streamlit serves each file of a pages/ folder beside app.py by itself, without
+        # app.py's password gate (the dashboard's pages live in views/).
+        raise SystemExit(
+            f"cxradar: {served_alone[0].parent} holds {len(served_alone)} page file(s) that "
+            "Streamlit would serve without the password; move them to dashboard/views/ "
+            "(and list them in dashboard/app.py) or delete the folder"
+        )
     env = {**os.environ, "CXRADAR_DATABASE_URL": database_url(args.database)}
     # Always: upgrades an older database too (idempotent); an empty one then explains itself.
     migrate(env["CXRADAR_DATABASE_URL"])
@@ -289,6 +397,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
+        "false",
+        # Nothing of the dashboard is a static file; /app/static/ serves nothing.
+        "--server.enableStaticServing",
         "false",
     ]
     print(
@@ -367,7 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
 
     replay = commands.add_parser(
-        "backtest", help="replay stored history and list the alerts it would have sent"
+        "backtest", help="replay the hourly runs over stored history: the messages they would "
+        "have sent, each with its minutes after the episode's first post"
     )
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")

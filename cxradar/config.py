@@ -26,6 +26,8 @@ from pydantic import (
 
 CONFIG_ENV = "CXRADAR_CONFIG"
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "cxradar.yaml"
+# A real config is a few kB; a far larger file is not one (and would take minutes to parse).
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -46,6 +48,9 @@ class _SourceBase(_Strict):
     brand: str | None = None  # the brand these mentions are about, when the source says so
     # The freshness check warns when a source brought nothing new for this long.
     stale_after_hours: float = Field(default=48, gt=0)
+    # Network sources reach only public hosts (no loopback, private or link-local address,
+    # redirects included), unless this (or the config's top-level key) says otherwise.
+    allow_private_network: bool = False
 
 
 class FileSource(_SourceBase):
@@ -95,6 +100,90 @@ class RedditSource(_SourceBase):
     limit: int = Field(default=100, ge=1, le=1000)
 
 
+class BlueskySource(_SourceBase):
+    """Bluesky posts found by the post search; BLUESKY_HANDLE and BLUESKY_APP_PASSWORD log in.
+
+    ``queries`` default to the brand's name and keywords (every brand's without ``brand``).
+    """
+
+    type: Literal["bluesky"]
+    queries: list[str] = Field(default_factory=list)
+    lang: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    service_url: str = Field(default="https://bsky.social", pattern=r"^https?://")
+    appview_url: str = Field(default="https://public.api.bsky.app", pattern=r"^https?://")
+    max_pages: int = Field(default=10, ge=1, le=100)
+    lookback_days: int = Field(default=7, ge=1, le=3650)  # first run only
+
+
+class MastodonSource(_SourceBase):
+    """Hashtag timelines and, with MASTODON_ACCESS_TOKEN, full-text search on one server."""
+
+    type: Literal["mastodon"]
+    instance: str = Field(pattern=r"^https?://[^/\s]+/?$")
+    hashtags: list[Annotated[str, Field(pattern=r"^#?\w+$")]] = Field(default_factory=list)
+    searches: list[str] = Field(default_factory=list)
+    search_brands: bool = False  # search for each brand's name and keywords (needs the token)
+    local: bool = False  # only posts of this server's own accounts
+    max_pages: int = Field(default=5, ge=1, le=50)
+    lookback_days: int = Field(default=7, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> MastodonSource:
+        if not (self.hashtags or self.searches or self.search_brands):
+            raise ValueError("give hashtags, searches or search_brands: true")
+        return self
+
+
+class HackerNewsSource(_SourceBase):
+    """Hacker News stories and comments through the Algolia search API (no key)."""
+
+    type: Literal["hackernews"]
+    queries: list[str] = Field(default_factory=list)  # default: the brands' names and keywords
+    include_comments: bool = True
+    hits_per_page: int = Field(default=100, ge=1, le=1000)
+    max_requests: int = Field(default=100, ge=1, le=10_000)  # per run
+    lookback_days: int = Field(default=7, ge=1, le=3650)
+
+
+class YouTubeSource(_SourceBase):
+    """Comments on videos or on all videos of channels; YOUTUBE_API_KEY holds the key."""
+
+    type: Literal["youtube"]
+    video_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{11}$")]] = Field(
+        default_factory=list
+    )
+    channel_ids: list[Annotated[str, Field(pattern=r"^UC[A-Za-z0-9_-]{22}$")]] = Field(
+        default_factory=list
+    )
+    # Units per Pacific day this source may spend (Google's default project quota: 10,000).
+    daily_quota: int = Field(default=10_000, ge=1)
+    max_pages: int = Field(default=10, ge=1, le=100)
+    lookback_days: int = Field(default=30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> YouTubeSource:
+        if not (self.video_ids or self.channel_ids):
+            raise ValueError("give video_ids (the v= of a watch URL) or channel_ids (UC...)")
+        return self
+
+
+class TrustpilotSource(_SourceBase):
+    """One business's Trustpilot reviews through the API; TRUSTPILOT_API_KEY holds the key."""
+
+    type: Literal["trustpilot"]
+    business_unit_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")
+    domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    max_pages: int = Field(default=10, ge=1, le=100)
+    lookback_days: int = Field(default=30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_business(self) -> TrustpilotSource:
+        if bool(self.business_unit_id) == bool(self.domain):
+            raise ValueError("give either domain (e.g. finora.com) or business_unit_id, not both")
+        return self
+
+
 def _type_of(value) -> str:
     # ``type`` may be left out for files, the original (and simplest) kind of source.
     # Anything else (null, a number, a list) has no tag: pydantic reports it as invalid.
@@ -114,9 +203,20 @@ def _tagged(*models: type[_Strict], what: str):
 
 
 SourceConfig = _tagged(
-    FileSource, FeedSource, AppStoreSource, GooglePlaySource, RedditSource, what="source"
+    FileSource,
+    FeedSource,
+    AppStoreSource,
+    GooglePlaySource,
+    RedditSource,
+    BlueskySource,
+    MastodonSource,
+    HackerNewsSource,
+    YouTubeSource,
+    TrustpilotSource,
+    what="source",
 )
-CONNECTOR_SOURCE_TYPES = ("rss", "appstore", "googleplay", "reddit")
+SOCIAL_SOURCE_TYPES = ("bluesky", "mastodon", "hackernews", "youtube", "trustpilot")
+CONNECTOR_SOURCE_TYPES = ("rss", "appstore", "googleplay", "reddit", *SOCIAL_SOURCE_TYPES)
 
 
 class FileTicketSource(_Strict):
@@ -135,6 +235,7 @@ class ZendeskTicketSource(_Strict):
     base_url: str | None = Field(default=None, pattern=r"^https?://")
     start_days_back: int = Field(default=30, ge=1, le=3650)  # first run only
     stale_after_hours: float = Field(default=24, gt=0)
+    allow_private_network: bool = False  # e.g. a test instance on your own network
 
     @model_validator(mode="after")
     def _one_address(self) -> ZendeskTicketSource:
@@ -186,12 +287,26 @@ class AlertChannel(_Strict):
         return self.url
 
 
+class IssueTriggerConfig(_Strict):
+    """Alert when an emerging or systemic issue gains many new customers in a window.
+
+    Beside the volume spikes, for brands with few posts a day: the issue's new
+    distinct customers per ``window`` (UTC day or hour, judged while it runs) are
+    compared with its own history like volume is, and must reach ``min_new_customers``.
+    """
+
+    enabled: bool = True
+    min_new_customers: int = Field(default=5, ge=2)
+    window: Literal["day", "hour"] = "day"
+
+
 class AlertsConfig(_Strict):
     dashboard_url: str = "http://localhost:8501"
     channels: list[AlertChannel] = Field(default_factory=list)
     min_negative_count: int = Field(default=8, ge=1)
     z_threshold: float = Field(default=4.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
+    issue_trigger: IssueTriggerConfig = Field(default_factory=IssueTriggerConfig)
 
 
 class SystemicThresholdsConfig(_Strict):
@@ -241,7 +356,17 @@ class Config(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    # True: every network source may reach hosts on private networks and this machine.
+    allow_private_network: bool = False
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _private_network_for_every_source(self) -> Config:
+        if self.allow_private_network:
+            for source in [*self.sources, *self.ticket_sources]:
+                if "allow_private_network" in type(source).model_fields:
+                    source.allow_private_network = True
+        return self
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -256,9 +381,15 @@ def load_config(path: str | Path | None = None) -> Config:
             f"config file {chosen} not found: pass --config FILE or set {CONFIG_ENV} "
             f"(start from {DEMO_CONFIG})"
         )
+    size = chosen.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{chosen} is {size / 1024 / 1024:.1f} MiB; a config is at most "
+            f"{MAX_CONFIG_BYTES // 1024 // 1024} MiB (a few kB is usual): is it the right file?"
+        )
     try:
         raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
@@ -314,6 +445,10 @@ CREDENTIAL_ENV_VARS = (
     "REDDIT_CLIENT_SECRET",
     "ZENDESK_EMAIL",
     "ZENDESK_API_TOKEN",
+    "BLUESKY_APP_PASSWORD",
+    "MASTODON_ACCESS_TOKEN",
+    "YOUTUBE_API_KEY",
+    "TRUSTPILOT_API_KEY",
     "CXRADAR_DATABASE_URL",
 )
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)(?P<userinfo>[^/@\s]*)@")

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cxradar.intelligence.text_safety import shorten
+
 # "reshare": an explicit re-share of another post (retweet, boost, repost, quote) where the
 # source marks it; it is stored and shown, but never counts as another customer.
 MENTION_KINDS = ("post", "comment", "review", "article", "reshare")
+# A reason is read by a person (log, Sources page): one line, cut if a source makes it huge.
+MAX_REASON_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class RowError:
     file: str
     line: int
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", shorten(self.reason, MAX_REASON_CHARS))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"

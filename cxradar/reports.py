@@ -34,6 +34,8 @@ ALERT_FIELDS = (
     "expected",
     "created_at",
     "delivered",
+    "issue_id",
+    "covered_by",
 )
 EXPORT_COLUMNS = [
     "source",

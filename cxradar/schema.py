@@ -94,6 +94,9 @@ class Mention(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     brand: Mapped[str | None] = mapped_column(String(200))
     reach: Mapped[int | None] = mapped_column(Integer)
+    # What the source says beyond the common fields: a re-share's original ("reshare_of",
+    # "reshare_url"), a review's reply status, the subreddit, the app version ...
+    extra: Mapped[dict | None] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
     # Not a customer voice: "link_only" or "bot_burst" (cxradar/intelligence/noise.py).
@@ -159,7 +162,7 @@ class Enrichment(Base):
     prob_neutral: Mapped[float] = mapped_column(Float)
     prob_positive: Mapped[float] = mapped_column(Float)
     # The customer reports a problem, whatever the tone (models/complaint.py); NULL until
-    # classified (rows from before migration 0007 get it from their stored vector).
+    # classified (rows from before migration 0009 get it from their stored vector).
     complaint: Mapped[bool | None] = mapped_column(Boolean)
     prob_complaint: Mapped[float | None] = mapped_column(Float)
     embedding_id: Mapped[int | None] = mapped_column(ForeignKey("embeddings.id"))
@@ -248,13 +251,13 @@ class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[str] = mapped_column(String(50))  # negative_spike
+    kind: Mapped[str] = mapped_column(String(50))  # negative_spike | new_customers
     scope: Mapped[str] = mapped_column(String(300))  # all | brand:X | source:Y | issue:N
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     observed: Mapped[float] = mapped_column(Float)
     expected: Mapped[float] = mapped_column(Float)
-    severity: Mapped[float] = mapped_column(Float)
+    severity: Mapped[float] = mapped_column(Float)  # 0..1, the scale issues use
     status: Mapped[str] = mapped_column(String(20), default="open")  # open|escalated|resolved
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -266,6 +269,10 @@ class Alert(Base):
     alerted_peak: Mapped[int] = mapped_column(Integer, default=0)  # peak in the last message
     pending_action: Mapped[str | None] = mapped_column(String(20))  # open|escalate|resolve to send
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issue_id: Mapped[int | None] = mapped_column(Integer)  # the issue the alert is about
+    # The alert whose message also tells this one's news (one message per episode)
+    covered_by: Mapped[int | None] = mapped_column(Integer)
+    alerted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of that bucket
 
 
 class IngestCursor(Base):

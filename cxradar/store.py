@@ -7,15 +7,19 @@ at the first copy through ``duplicate_of`` so they never inflate volumes.
 Text from outside is made storable on every backend before it is written: NUL
 characters (PostgreSQL refuses them) are dropped, lone surrogates become U+FFFD's
 stand-in ``?``, and values longer than their column are cut (an over-long
-external id keeps a hash so it stays unique). Texts themselves are stored whole,
-however long. With ``redact_pii`` personal data is replaced by placeholders
-first (``cxradar.privacy``). ``forget_author`` erases one author's posts with
-everything derived from them and keeps them from being stored again.
+external id keeps a hash so it stays unique). Texts, titles, URLs, subjects and
+bodies are kept up to ``MAX_TEXT_CHARS`` and cut there with an ellipsis; a
+mention's ``content_hash`` is taken of the whole text first, so two long posts
+that differ only after the cut stay two texts. With ``redact_pii`` personal data
+is replaced by placeholders first (``cxradar.privacy``). ``forget_author`` erases
+one author's posts with everything derived from them and keeps them from being
+stored again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -47,6 +51,10 @@ _URL = re.compile(r"https?://\S+")
 _NON_WORD = re.compile(r"[\W_]+")
 # Parameters per INSERT stay under SQLite's limit of 32,766 bound variables.
 _INSERT_CHUNK = 500
+# The longest text kept of a post, title, URL or ticket: Reddit's own limit is 40,000
+# characters, app-store reviews are a few thousand; the models read the first 2,000.
+MAX_TEXT_CHARS = 50_000
+MAX_TAGS = 100
 
 
 @dataclass
@@ -121,8 +129,16 @@ def _mention_row(record: MentionRecord, source_id: int, redact_pii: bool) -> dic
         "lang": record.lang,
         "brand": record.brand,
         "reach": record.reach,
+        "extra": _storable_extra(record.extra),
         "content_hash": content_hash(f"{_storable_text(title or '')} {_storable_text(text)}"),
     }
+
+
+def _storable_extra(extra: dict) -> dict | None:
+    """The source's extra fields as plain JSON (no NUL, which PostgreSQL refuses); None if empty."""
+    if not extra:
+        return None
+    return json.loads(json.dumps(extra, default=str).replace("\\u0000", ""))
 
 
 def store_tickets(
@@ -191,7 +207,7 @@ def _ticket_row(record: TicketRecord, source_id: int, redact_pii: bool) -> dict:
         "status": record.status,
         "channel": record.channel,
         "customer": customer,
-        "tags": [_storable_text(str(tag)) for tag in record.tags],
+        "tags": [_storable_text(str(tag))[:200] for tag in record.tags[:MAX_TAGS]],
     }
 
 
@@ -214,6 +230,8 @@ def _storable(table, row: dict) -> dict:
         limit = getattr(table.__table__.c[name].type, "length", None)
         if limit and len(value) > limit:
             value = _fit_id(value, limit) if name == "external_id" else value[:limit]
+        elif not limit and len(value) > MAX_TEXT_CHARS:
+            value = value[: MAX_TEXT_CHARS - 1] + "…"  # a text: the ellipsis shows it was cut
         row[name] = value
     return row
 
@@ -257,13 +275,18 @@ def link_duplicates(session: Session, mention_ids: Sequence[int]) -> int:
     hashes = session.execute(
         select(Mention.id, Mention.content_hash).where(Mention.id.in_(mention_ids))
     ).all()
-    firsts = dict(
-        session.execute(
-            select(Mention.content_hash, func.min(Mention.id))
-            .where(Mention.content_hash.in_({h for _, h in hashes}))
-            .group_by(Mention.content_hash)
-        ).all()
-    )
+    # The copy the others point at is the first original post: a boost stored before the
+    # post it boosts must not turn that post into its duplicate.
+    candidates: dict[str, dict[bool, int]] = {}
+    for digest, kind, first in session.execute(
+        select(Mention.content_hash, Mention.kind, func.min(Mention.id))
+        .where(Mention.content_hash.in_({h for _, h in hashes}))
+        .group_by(Mention.content_hash, Mention.kind)
+    ):
+        by_role = candidates.setdefault(digest, {})
+        shared = kind == "reshare"
+        by_role[shared] = min(first, by_role.get(shared, first))
+    firsts = {digest: roles.get(False, roles.get(True)) for digest, roles in candidates.items()}
     linked = 0
     for mention_id, digest in hashes:
         first = firsts[digest]
@@ -503,13 +526,14 @@ def _drop_or_rewrite_issues(
 
 
 def _rewrite_alerts(session: Session, texts: list[str]) -> int:
-    """Stored alert messages keep no sample post (or label) quoting an erased post."""
+    """Stored alert messages keep no sample post (or issue title) quoting an erased post."""
     rewritten = 0
     for alert in session.scalars(select(Alert)):
         lines = alert.body.splitlines()
         kept = [_erased_line(line) if _quotes_any(line, texts) else line for line in lines]
-        if kept != lines:
-            alert.body = "\n".join(kept)
+        title = ERASED if _quotes_any(alert.title, texts) else alert.title
+        if kept != lines or title != alert.title:
+            alert.body, alert.title = "\n".join(kept), title
             rewritten += 1
     return rewritten
 

@@ -3,6 +3,13 @@
 Run with `cxradar dashboard` (reads CXRADAR_DATABASE_URL). This entry script
 draws the sidebar (UI language, filters) and hands over to the chosen page.
 Untrusted text from posts and tickets is only shown through escaping widgets.
+
+The pages live in ``views/``, a folder Streamlit does not serve by itself (a
+folder named ``pages/`` next to this script would be served page by page,
+without this script and its password gate, until someone opens the root URL).
+With ``CXRADAR_DASHBOARD_PASSWORD`` set, every page's URL answers with the
+login form until the session has signed in; the URL (path and query string) is
+kept, so after the password the linked page opens as linked.
 """
 
 from __future__ import annotations
@@ -18,27 +25,52 @@ from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from cxradar.db import database_url, get_engine, redact_url  # noqa: E402
 from dashboard import auth, queries, ui  # noqa: E402
-from dashboard.exports import md_escape  # noqa: E402
 from dashboard.i18n import translate  # noqa: E402
+from dashboard.safe import markdown  # noqa: E402
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+VIEWS_DIR = Path(__file__).resolve().parent / "views"
+# (file in views/, URL path, title, icon); the first is the default page, served at "/".
 PAGES = [
-    ("overview.py", "page_overview", ":material/dashboard:"),
-    ("issues.py", "page_issues", ":material/report:"),
-    ("topics.py", "page_topics", ":material/bubble_chart:"),
-    ("mentions.py", "page_mentions", ":material/forum:"),
-    ("review.py", "page_review", ":material/rate_review:"),
-    ("alerts.py", "page_alerts", ":material/notifications:"),
-    ("sources.py", "page_sources", ":material/database:"),
+    ("overview.py", "overview", "page_overview", ":material/dashboard:"),
+    ("issues.py", "issues", "page_issues", ":material/report:"),
+    ("topics.py", "topics", "page_topics", ":material/bubble_chart:"),
+    ("mentions.py", "mentions", "page_mentions", ":material/forum:"),
+    ("review.py", "review", "page_review", ":material/rate_review:"),
+    ("alerts.py", "alerts", "page_alerts", ":material/notifications:"),
+    ("sources.py", "sources", "page_sources", ":material/database:"),
 ]
 
 
 def navigation(language: str):
     pages = [
-        st.Page(PAGES_DIR / name, title=translate(title, language), icon=icon, default=index == 0)
-        for index, (name, title, icon) in enumerate(PAGES)
+        st.Page(
+            VIEWS_DIR / file,
+            title=translate(title, language),
+            icon=icon,
+            url_path=path,
+            default=index == 0,
+        )
+        for index, (file, path, title, icon) in enumerate(PAGES)
     ]
     return st.navigation(pages)
+
+
+def gate(language: str) -> None:
+    """Every page's URL shows the login form, and keeps its path and query string.
+
+    The stand-ins share the pages' URL paths (Streamlit identifies a page by
+    its path), so the rerun after the right password opens the page the URL
+    named, with the query string the link carried.
+    """
+
+    def sign_in() -> None:
+        auth.login_form(language)
+
+    stand_ins = [
+        st.Page(sign_in, title=translate(title, language), url_path=path, default=index == 0)
+        for index, (_, path, title, _) in enumerate(PAGES)
+    ]
+    st.navigation(stand_ins, position="hidden").run()
 
 
 def main() -> None:
@@ -46,8 +78,9 @@ def main() -> None:
     url = database_url()
     language = ui.current_language()
     if not auth.signed_in():
-        single_page(lambda: auth.login_form(language))
+        gate(language)
         return
+    auth.expire_downloads()
     page = None
     try:
         engine = get_engine(url)
@@ -58,12 +91,13 @@ def main() -> None:
         page = navigation(language)
         if ui.first_run_of_session() and st.query_params.get("issue", "").isdigit():
             # An alert's link (/?issue=<id>) opens that issue, with the rest of the URL kept.
-            st.switch_page(PAGES_DIR / "issues.py", query_params=all_params())
+            st.switch_page(VIEWS_DIR / "issues.py", query_params=all_params())
         page.run()
+        auth.sign_out_button(language)
     except SQLAlchemyError as error:
         # A down server or a broken file: say which database and why, not a traceback.
-        reason = md_escape(str(getattr(error, "orig", None) or error).splitlines()[0])
-        message = translate("db_error", language, url=md_escape(redact_url(url)), reason=reason)
+        reason = markdown(str(getattr(error, "orig", None) or error).splitlines()[0])
+        message = translate("db_error", language, url=markdown(redact_url(url)), reason=reason)
         if page is None:
             single_page(lambda: st.error(message))
         else:
@@ -75,7 +109,7 @@ def all_params() -> dict[str, list[str]]:
 
 
 def single_page(render) -> None:
-    """Show one page with the navigation hidden (else Streamlit would list pages/ itself)."""
+    """Show one page with the navigation hidden."""
 
     def cxradar() -> None:
         render()

@@ -1,16 +1,19 @@
 """Charts as pure functions: data frames in, plotly figures out (no Streamlit needed).
 
-Labels come in as arguments so the app can pass them in the user's language.
+Labels come in as arguments so the app can pass them in the user's language. Plotly
+parses a subset of HTML in every text it draws (``<a href>`` becomes a live SVG link),
+so text from outside (source names, labels) goes through ``dashboard.safe.chart``.
 """
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from dashboard.safe import chart
 
 SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 SPIKE_COLOUR = "#d62728"
@@ -76,9 +79,10 @@ def alert_windows(alerts: pd.DataFrame | None) -> list[tuple]:
 def volume_bars(volume: pd.DataFrame, column: str, negative_label: str = "negative") -> go.Figure:
     """Horizontal bars of mentions per `column` (source or lang), the negative part overlaid."""
     figure = go.Figure()
+    labels = [chart(value) for value in volume[column]]  # source names come from outside
     figure.add_bar(
         x=list(volume["mentions"]),
-        y=list(volume[column]),
+        y=labels,
         orientation="h",
         marker_color=BAR_COLOUR,
         name=column,
@@ -86,7 +90,7 @@ def volume_bars(volume: pd.DataFrame, column: str, negative_label: str = "negati
     if "negative" in volume:
         figure.add_bar(
             x=list(volume["negative"]),
-            y=list(volume[column]),
+            y=labels,
             orientation="h",
             marker_color=SENTIMENT_COLOURS["negative"],
             name=negative_label,
@@ -117,7 +121,7 @@ def issue_sparkline(counts: list[int], start, title: str | None = None) -> go.Fi
     figure.update_layout(
         height=160,
         margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
-        title={"text": html.escape(title)} if title else None,  # plotly parses tags
+        title={"text": chart(title)} if title else None,
         yaxis={"rangemode": "tozero"},
         showlegend=False,
     )
@@ -171,8 +175,8 @@ def topic_map(topics: pd.DataFrame, positions: np.ndarray, words: dict | None = 
     placed = topics.assign(x=positions[:, 0], y=positions[:, 1]) if len(topics) else topics
     shown = placed[placed["mentions"] > 0]
     share = [0.0 if pd.isna(value) else float(value) for value in shown["negative_share"]]
-    labels = [html.escape(str(label)) for label in shown["label"]]  # plotly parses tags
-    mentions, negative = html.escape(words["mentions"]), html.escape(words["negative"])
+    labels = [chart(label) for label in shown["label"]]
+    mentions, negative = chart(words["mentions"]), chart(words["negative"])
     figure = go.Figure(
         go.Scatter(
             x=list(shown["x"]) if len(shown) else [],
@@ -233,7 +237,7 @@ def topic_trends(
                 x=list(part["day"]),
                 y=list(part["mentions"]),
                 mode="lines",
-                name=html.escape(labels.get(int(topic_id), str(topic_id))),
+                name=chart(labels.get(int(topic_id), str(topic_id))),
             )
     figure.update_layout(
         height=340,

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import pandas as pd
 
 from cxradar.reports import spreadsheet_safe
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
-
-
-def md_escape(text) -> str:
-    """Untrusted text as inert Markdown: punctuation escaped, HTML as entities, one line."""
-    if text is None or (isinstance(text, float) and pd.isna(text)):
-        return ""
-    flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
+from dashboard.safe import markdown as md_escape
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

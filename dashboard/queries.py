@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from cxradar.db import get_engine
+from cxradar.records import MAX_REASON_CHARS
 from cxradar.reports import ISSUE_FIELDS
 from cxradar.schedules import next_run
 from cxradar.schema import (
@@ -567,6 +568,7 @@ ALERT_COLUMNS = [
     "delivered_at",
     "attempts",
     "last_error",
+    "covered_by",
 ]
 
 
@@ -672,9 +674,11 @@ def _newest_per_source(engine: Engine, source_ids: list[int]) -> list[tuple]:
 
 
 def ingest_errors(engine: Engine, source: str | None = None, limit: int = 100) -> pd.DataFrame:
-    """The most recent rejected rows and failed fetches."""
+    """The most recent rejected rows and failed fetches (reasons cut to a readable length)."""
+    # Rows stored before reasons were cut at ingest could hold megabytes; read a screenful.
+    reason = func.substr(IngestError.reason, 1, MAX_REASON_CHARS).label("reason")
     query = select(
-        IngestError.created_at, IngestError.source_name, IngestError.location, IngestError.reason
+        IngestError.created_at, IngestError.source_name, IngestError.location, reason
     ).order_by(IngestError.created_at.desc(), IngestError.id.desc())
     if source:
         query = query.where(IngestError.source_name == source)

@@ -15,9 +15,9 @@ from datetime import date
 import streamlit as st
 
 from cxradar.db import database_url, redact_url
-from dashboard import queries
-from dashboard.exports import md_escape
+from dashboard import auth, queries
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from dashboard.safe import markdown, plain, table
 
 INITIALISED_KEY = "cx_initialised"
 # Stored choice -> widget key; the widget keys are what tests and callbacks address.
@@ -61,9 +61,14 @@ def first_run_of_session() -> bool:
 
 
 def page_context() -> Context:
-    """Draw the sidebar (language, filters) and return what the page should show."""
+    """Draw the sidebar (language, filters) and return what the page should show.
+
+    Every page starts here, so no page shows anything before the password, even
+    one run some other way than through app.py's gate.
+    """
     url = database_url()
     language = current_language()
+    auth.require_signed_in(language)
     _persisted(
         st.sidebar.radio,
         "cx_ui",
@@ -92,6 +97,7 @@ def sidebar_filters(url: str, language: str) -> queries.Filters:
         "cx_sources",
         translate("sources", language),
         options["sources"],
+        format_func=plain,
         placeholder=every,
     )
     langs = _persisted(
@@ -99,6 +105,7 @@ def sidebar_filters(url: str, language: str) -> queries.Filters:
         "cx_langs",
         translate("languages", language),
         options["langs"],
+        format_func=plain,
         placeholder=every,
     )
     brands = st.session_state["cx_brands"]
@@ -108,6 +115,7 @@ def sidebar_filters(url: str, language: str) -> queries.Filters:
             "cx_brands",
             translate("brands", language),
             options["brands"],
+            format_func=plain,
             placeholder=every,
         )
     sidebar.button(translate("reset_filters", language), on_click=_reset, args=(default,))
@@ -198,7 +206,7 @@ def empty_state(url: str, language: str, migrated: bool) -> None:
     st.title(translate("app_title", language))
     st.subheader(translate("empty_title", language))
     key = "empty_body" if migrated else "not_migrated"
-    st.info(translate(key, language, url=md_escape(redact_url(url))))
+    st.info(translate(key, language, url=markdown(redact_url(url))))
 
 
 def count(value: int, language: str, signed: bool = False) -> str:
@@ -241,7 +249,7 @@ def issue_table(cx: Context, issues, trend: dict[int, list[int]] | None = None) 
     if trend is not None:
         columns["trend"] = st.column_config.LineChartColumn(t("col_trend"), y_min=0)
     st.dataframe(
-        frame[list(columns)],
+        table(frame[list(columns)]),
         hide_index=True,
         column_config=columns,
         width="stretch",

@@ -1,67 +1,98 @@
-"""Negative-spike alerts: detected per scope, stored once, sent to chat once.
+"""Alerts: negative spikes per scope and the issue trigger, one chat message per episode.
 
-Each run replays every bucket completed since the last run through the episode
-state machine (``cxradar.intelligence.spikes``), so an alert opens, escalates
-and resolves exactly as it would have live. Alerts about the past (history
+Each run judges every watch at the wall clock (``now``; the run config can set it):
+first the buckets completed since the last run, one by one, so an alert opens,
+escalates and resolves exactly as it would have live; then the open bucket with
+what has arrived so far, so an outage alerts within the run after it crosses the
+threshold. The rules are in ``cxradar.intelligence.spikes``; this module counts,
+keeps the alerts in the database and sends them. Alerts about the past (history
 loaded for the first time) are recorded but not sent: chat gets only news.
 """
 
+
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from sqlalchemy import func, select
+from croniter import croniter
+from pydantic import Field
+from sqlalchemy import String, cast, func, literal, or_, select
 
-from cxradar.intelligence.alerts import AlertContent, TopIssue, format_alert
+from cxradar.intelligence.alerts import (
+    NOTIFY_TYPE,
+    AlertContent,
+    IssueSummary,
+    alert_severity,
+    format_alert,
+)
 from cxradar.intelligence.spikes import (
-    BUCKET,
-    OpenAlert,
+    BASELINE_SPAN,
+    AlertBook,
+    AlertState,
+    CountWatch,
+    Detector,
+    Transition,
     bucket_floor,
-    count_series,
-    score_buckets,
-    spikes_from_scores,
-    update_alert_state,
+    step_all,
 )
 from cxradar.privacy import redact
+from cxradar.schedules import hourly_cron
 from cxradar.schema import Alert, Enrichment, Issue, Mention, PipelineState, Source, utcnow
 from pipelines.intelligence import issues, negative_filter
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
 
 KIND = "negative_spike"
+TRIGGER = "new_customers"
+TRIGGER_LABELS = ("emerging", "systemic")
 HISTORY = {"day": 12, "hour": 14}
 SEASON = {"day": "dow", "hour": "hod"}
+# Counts reach back this far before the last evaluation: 12 same weekdays and the
+# 28 days that teach the time-of-day profile.
+LOOKBACK = timedelta(days=91)
+# Resolved alerts kept in view: an ongoing episode must not reopen under its old key.
+KEPT = timedelta(days=35)
 # An alert older than this (by its bucket's end, against the clock) is news no more.
 DELIVERY_MAX_AGE = timedelta(hours=48)
+# An issue gets its own spike watch once it holds this many negative mentions.
+ISSUE_SCOPE_MIN_MENTIONS = 20
+GONE = -1  # the issue id of a scope whose issue was regrouped away: it counts nothing
 
 
 @dataclass(frozen=True)
 class Scope:
     name: str  # shown to people: all, source:reddit, brand:Finora, issue:topic:3, all (hourly)
     freq: str  # day | hour
+    kind: str = KIND  # negative_spike (volume) | new_customers (the issue trigger)
     source: str | None = None
     brand: str | None = None
     issue_id: int | None = None
 
 
-# An issue gets its own spike watch once it holds this many negative mentions.
-ISSUE_SCOPE_MIN_MENTIONS = 20
-
-
 def scopes_for(
-    source_names: list[str], brands: list[str] = (), issues: list[tuple[int, str]] = ()
+    source_names=(), brands=(), issues=(), trigger_issues=(), trigger_window: str = "day"
 ) -> list[Scope]:
+    """Every watch, in the order that decides which alert carries an episode's message.
+
+    A brand's scope comes first (the message then speaks of the brand), the issue
+    trigger last: it alerts on its own only when no volume watch saw the episode.
+    """
     return [
-        Scope("all", "day"),
-        Scope("all (hourly)", "hour"),
-        *(Scope(f"source:{name}", "day", source=name) for name in source_names),
         *(Scope(f"brand:{name}", "day", brand=name) for name in brands),
+        Scope("all", "day"),
+        *(Scope(f"source:{name}", "day", source=name) for name in source_names),
+        Scope("all (hourly)", "hour"),
         *(Scope(f"issue:{key}", "day", issue_id=issue_id) for issue_id, key in issues),
+        *(
+            Scope(f"issue:{key}", trigger_window, kind=TRIGGER, issue_id=issue_id)
+            for issue_id, key in trigger_issues
+        ),
     ]
 
 
-def scopes_in(session) -> list[Scope]:
-    """Every scope the stored data has: sources, brands and the larger issues."""
+def scopes_in(session, config) -> list[Scope]:
+    """Every scope the stored data has: brands, sources, the larger issues, the trigger's."""
     sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
     brands = sorted(
         session.scalars(select(Mention.brand).where(Mention.brand.is_not(None)).distinct())
@@ -71,34 +102,44 @@ def scopes_in(session) -> list[Scope]:
         .where(Issue.mentions >= ISSUE_SCOPE_MIN_MENTIONS)
         .order_by(Issue.id)
     ).all()
-    return scopes_for(sources, brands, [tuple(row) for row in large_issues])
-
-
-def negative_times(session, scope: Scope) -> list[datetime]:
-    query = (
-        select(Mention.created_at)
-        .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(negative_filter(), Mention.duplicate_of.is_(None))
+    trigger = config.alerts.issue_trigger
+    candidates = []
+    if trigger.enabled:
+        candidates = session.execute(
+            select(Issue.id, Issue.key)
+            .where(Issue.classification.in_(TRIGGER_LABELS))
+            .order_by(Issue.id)
+        ).all()
+    return scopes_for(
+        sources, brands, [tuple(row) for row in large_issues],
+        [tuple(row) for row in candidates], trigger.window,
     )
-    return list(session.scalars(_in_scope(query, scope)))
 
 
-def negative_counts(session, scope: Scope) -> dict[datetime, int]:
-    """Negative originals per bucket (UTC), counted by the database.
+def scope_named(session, kind: str, name: str) -> Scope:
+    """The scope an alert was raised in, from its stored kind and name."""
+    family, _, value = name.partition(":")
+    freq = "hour" if name == "all (hourly)" else "day"
+    if family == "source":
+        return Scope(name, freq, kind, source=value)
+    if family == "brand":
+        return Scope(name, freq, kind, brand=value)
+    if family == "issue":
+        issue_id = session.scalar(select(Issue.id).where(Issue.key == value))
+        return Scope(name, freq, kind, issue_id=GONE if issue_id is None else issue_id)
+    return Scope(name, freq, kind)
 
-    The hourly run reads one row per bucket, not one per negative mention of the whole
-    history, so its cost barely grows with the corpus.
-    """
-    bucket = _bucket(session.get_bind().dialect.name, scope.freq)
-    query = (
-        select(bucket, func.count())
+
+# ------------------------------------------------------------------- counting
+
+
+def _negatives(*columns):
+    return (
+        select(*columns)
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
         .where(negative_filter(), Mention.duplicate_of.is_(None))
-        .group_by(bucket)
     )
-    rows = session.execute(_in_scope(query, scope))
-    return {_bucket_start(value): count for value, count in rows}
 
 
 def _in_scope(query, scope: Scope):
@@ -114,11 +155,74 @@ def _in_scope(query, scope: Scope):
     return query
 
 
-def _bucket(dialect: str, freq: str):
+def hourly_counts(session, scope: Scope, since: datetime | None, until: datetime) -> dict:
+    """Negative originals per hour (UTC) before ``until``, counted by the database.
+
+    A run reads one row per hour of its look-back, not one per negative mention,
+    so its cost barely grows with the corpus.
+    """
+    bucket = _hour(session.get_bind().dialect.name)
+    query = _in_scope(_negatives(bucket, func.count()), scope).where(Mention.created_at < until)
+    if since is not None:
+        query = query.where(Mention.created_at >= since)
+    rows = session.execute(query.group_by(bucket))
+    return {_bucket_start(value): count for value, count in rows}
+
+
+def first_negative(session, scope: Scope) -> datetime | None:
+    first = session.scalar(_in_scope(_negatives(func.min(Mention.created_at)), scope))
+    return _bucket_start(first) if first is not None else None
+
+
+def negative_times(session, scope: Scope, until: datetime, since=None) -> list[datetime]:
+    """When each negative original of the scope was posted (the issue trigger: when each
+    customer first complained about the issue), in [since, until), sorted."""
+    if scope.kind == TRIGGER:
+        return customer_first_posts(session, scope.issue_id, until, since)
+    query = _in_scope(_negatives(Mention.created_at), scope).where(Mention.created_at < until)
+    if since is not None:
+        query = query.where(Mention.created_at >= since)
+    return sorted(_bucket_start(moment) for moment in session.scalars(query))
+
+
+def customer_first_posts(session, issue_id: int, until: datetime, since=None) -> list[datetime]:
+    """When each customer first complained about the issue, for those whose first
+    complaint falls in [since, until), sorted; grouped by the database.
+
+    A customer is an author on a source; a post without an author is its own customer.
+    """
+    who = func.coalesce(Mention.author, literal("#").concat(cast(Mention.id, String)))
+    first = func.min(Mention.created_at)
+    query = (
+        _negatives(first)
+        .where(Enrichment.issue_id == issue_id, Mention.created_at < until)
+        .group_by(Mention.source_id, who)
+    )
+    if since is not None:
+        query = query.having(first >= since)
+    return sorted(_bucket_start(moment) for moment in session.scalars(query))
+
+
+def watch_origin(session, scope: Scope, since: datetime | None) -> datetime | None:
+    """Where a scope's counts begin: its first negative post, or the look-back's start.
+
+    An issue's new customers begin 28 days before its first one (it had none then),
+    but never before the stored data does: a chronic issue found at the start of the
+    data is not new.
+    """
+    first = first_negative(session, scope)
+    if first is None:
+        return None
+    if scope.kind == TRIGGER:
+        first = max(first - BASELINE_SPAN, data_since(session))
+    return max(first, since) if since is not None else first
+
+
+def _hour(dialect: str):
     column = Mention.__table__.c.created_at  # the raw column: SQL functions see stored values
     if dialect == "sqlite":  # stored as naive UTC text
-        return func.strftime("%Y-%m-%d %H:00:00" if freq == "hour" else "%Y-%m-%d", column)
-    return func.date_trunc(freq, func.timezone("UTC", column))
+        return func.strftime("%Y-%m-%d %H:00:00", column)
+    return func.date_trunc("hour", func.timezone("UTC", column))
 
 
 def _bucket_start(value) -> datetime:
@@ -126,109 +230,280 @@ def _bucket_start(value) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _scores(scope: Scope, counts: dict[datetime, int], until: datetime, config) -> tuple:
-    """The scope's complete buckets up to ``until`` and each bucket's spike score."""
-    starts = count_series([], scope.freq, min(counts), bucket_floor(until, scope.freq))
-    series = [(start, counts.get(start, 0)) for start, _ in starts]
-    scores = score_buckets(
-        series,
-        season=SEASON[scope.freq],
-        min_count=config.alerts.min_negative_count,
-        z_threshold=config.alerts.z_threshold,
-        history=HISTORY[scope.freq],
+# ------------------------------------------------------------------- watches
+
+
+def detector_for(scope: Scope, config) -> Detector:
+    alerts = config.alerts
+    minimum = (
+        alerts.issue_trigger.min_new_customers if scope.kind == TRIGGER
+        else alerts.min_negative_count
     )
-    return series, scores
+    return Detector(scope.freq, SEASON[scope.freq], HISTORY[scope.freq], minimum,
+                    alerts.z_threshold)
 
 
-def replay(session, scope: Scope, counts: dict[datetime, int], until: datetime, config) -> list:
-    """Apply the state machine at every bucket end after the last one evaluated."""
-    if not counts:
-        return []
-    state_key = f"alerts.evaluated_until.{scope.name}"
-    state = session.get(PipelineState, state_key)
-    done = datetime.fromisoformat(state.value) if state else None
-    width = BUCKET[scope.freq]
-    series, scores = _scores(scope, counts, until, config)  # only complete buckets
-    touched = []
-    for index in range(1, len(series) + 1):
-        now = series[index - 1][0] + width
-        if done is not None and now <= done:
-            continue
-        spikes = spikes_from_scores(scores[:index], width, scope.name)
-        stored = session.scalars(
-            select(Alert).where(Alert.kind == KIND, Alert.scope == scope.name)
-        ).all()
-        open_alerts = [_as_open(a) for a in stored if a.status != "resolved"]
-        closed = {a.dedupe_key for a in stored if a.status == "resolved"}
-        for action in update_alert_state(open_alerts, spikes, now, kind=KIND, closed_keys=closed):
-            touched.append(_apply(session, action, now))
-    if series:
-        final = series[-1][0] + width
-        if state is None:
-            session.add(PipelineState(key=state_key, value=final.isoformat()))
-        else:
-            state.value = final.isoformat()
-    return [alert for alert in touched if alert is not None]
+def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | None):
+    """The scope's watch from the database, counted up to now (the scheduled run)."""
+    detector = detector_for(scope, config)
+    since = done - LOOKBACK if done is not None else None
+    first = watch_origin(session, scope, since)
+    if scope.kind == TRIGGER:
+        times = negative_times(session, scope, now, since)
+        return times_watch(scope, detector, times, now, first)
+    # The current hour's count is what has arrived so far: CountWatch's default.
+    counts = hourly_counts(session, scope, since, now)
+    return CountWatch.from_counts(scope.kind, scope.name, detector, counts, now, first)
 
 
-def _as_open(alert: Alert) -> OpenAlert:
-    return OpenAlert(
-        dedupe_key=alert.dedupe_key,
-        kind=alert.kind,
-        scope=alert.scope,
-        window_start=alert.window_start,
-        window_end=alert.window_end,
-        alerted_peak=int(alert.alerted_peak or 0),
-    )
+def data_since(session) -> datetime | None:
+    """When the stored data begins: nothing is known about the time before."""
+    first = session.scalar(select(func.min(Mention.created_at)))
+    return _bucket_start(first) if first is not None else None
 
 
-def _apply(session, action, now: datetime) -> Alert | None:
-    alert = session.scalar(select(Alert).where(Alert.dedupe_key == action.dedupe_key))
-    spike = action.spike
-    if alert is None:
-        if action.action != "open":
-            return None
-        alert = Alert(
-            dedupe_key=action.dedupe_key, kind=action.kind, scope=action.scope, created_at=now
+def times_watch(
+    scope: Scope, detector: Detector, times: list[datetime], until: datetime,
+    first: datetime | None = None,
+):
+    """The scope's watch from post times, judged at any moment (the backtest, the trigger)."""
+
+    def partial(now: datetime) -> int:  # posts of the current hour that arrived before now
+        return bisect.bisect_left(times, now) - bisect.bisect_left(times, bucket_floor(now, "hour"))
+
+    counts = Counter(bucket_floor(moment, "hour") for moment in times)
+    return CountWatch.from_counts(scope.kind, scope.name, detector, counts, until, first, partial)
+
+
+def quiet_watch(scope: Scope, config, since: datetime, now: datetime) -> CountWatch:
+    """A scope that has gone (an issue merged away): no posts, so its open alerts resolve."""
+    detector = detector_for(scope, config)
+    return CountWatch.from_counts(scope.kind, scope.name, detector, {}, now, since - LOOKBACK)
+
+
+def top_issue(session, scope: Scope, start: datetime, end: datetime) -> int | None:
+    """The issue a spike is about: the one with the most negative posts above its own usual.
+
+    Each issue's posts in the window, less what its last 28 days would have put in a
+    window that long, so a chronic gripe never hides the new problem that spiked.
+    Asked again at every run: regrouping may have given the posts another issue.
+    """
+    if scope.issue_id == GONE:  # its issue was regrouped away: where are its posts now
+        scope = Scope("all", scope.freq)
+    if scope.issue_id is not None:
+        return scope.issue_id
+    if end <= start:
+        end = start + timedelta(minutes=1)
+
+    def per_issue(lo: datetime, hi: datetime) -> dict[int, int]:
+        query = _in_scope(_negatives(Enrichment.issue_id, func.count()), scope).where(
+            Mention.created_at >= lo, Mention.created_at < hi, Enrichment.issue_id.is_not(None)
         )
-        session.add(alert)
-    if spike is not None:
-        alert.window_start, alert.window_end = spike.window_start, spike.window_end
-        alert.observed, alert.expected = float(spike.observed), float(spike.expected)
-        alert.severity = float(spike.severity)
-    status = {"open": "open", "escalate": "escalated", "resolve": "resolved"}.get(action.action)
-    if status:
-        alert.status = status
-    if action.notify:
-        if action.action in ("open", "escalate") and spike is not None:
-            alert.alerted_peak = spike.peak
-        alert.pending_action = action.action
-        alert.pending_since = now
-        alert.delivered, alert.last_error = False, None  # a new message to send
+        return dict(session.execute(query.group_by(Enrichment.issue_id)).all())
+
+    now_counts = per_issue(start, end)
+    if not now_counts:
+        return None
+    usual = per_issue(start - BASELINE_SPAN, start)
+    scale = (end - start) / BASELINE_SPAN
+    return max(now_counts, key=lambda i: (now_counts[i] - usual.get(i, 0) * scale,
+                                          now_counts[i], -i))
+
+
+# ------------------------------------------------------------------- the run
+
+
+STATE_PREFIX = "alerts.evaluated_until."
+
+
+def state_key(scope: Scope) -> str:
+    suffix = scope.name if scope.kind == KIND else f"{scope.kind}.{scope.name}"
+    return f"{STATE_PREFIX}{suffix}"
+
+
+def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
+    """Step every watch through the whole hours since the last run, then to now."""
+    rows = _rows_in_view(session, now)
+    keys = {row.id: key for key, row in rows.items()}
+    book = AlertBook(_as_state(row, keys) for row in rows.values())
+    # The first run catches up over all history (recorded, not sent); after that a scope
+    # that is new (a new source, an issue newly emerging) starts with the last hour.
+    started = session.scalar(
+        select(func.count()).select_from(PipelineState)
+        .where(PipelineState.key.like(f"{STATE_PREFIX}%"))
+    )
+    scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
+    for state in book.alerts.values():  # scopes gone since their alert opened
+        if state.status != "resolved" and (state.kind, state.scope) not in scopes:
+            scopes[state.kind, state.scope] = scope_named(session, state.kind, state.scope)
+    events = []
+    for order, scope in enumerate(scopes.values()):
+        stored = session.get(PipelineState, state_key(scope))
+        done = datetime.fromisoformat(stored.value) if stored else None
+        if done is None and started:
+            done = now - timedelta(hours=1)
+        watch = stored_watch(session, scope, config, now, done)
+        if watch is None:
+            opened = [a.window_start for a in book.open_in(scope.kind, scope.name)]
+            if not opened:
+                continue
+            watch = quiet_watch(scope, config, min(opened), now)
+        events += [(moment, order, watch) for moment in watch.moments(done, now)]
+        _remember(session, state_key(scope), stored, now)
+
+    def issue_of(kind: str, name: str, spike) -> int | None:
+        return top_issue(session, scopes[kind, name], spike.window_start,
+                         min(spike.window_end, now))
+
+    # Issues may have been regrouped since the last run: what the open episodes are about
+    # now, so a new alert about the same posts still joins their message.
+    refreshed = []
+    for state in book.alerts.values():
+        if state.status != "resolved" or (state.covered_by is None and book.group_open(state)):
+            scope = scopes.get((state.kind, state.scope)) or scope_named(
+                session, state.kind, state.scope
+            )
+            state.issue_id = top_issue(session, scope, state.window_start,
+                                       min(state.window_end, now))
+            refreshed.append(state.key)
+    transitions = step_all(book, [(m, w) for m, _, w in sorted(events, key=_event_order)],
+                           issue_of)
+    _store(session, book, rows, transitions, refreshed, now)
+    return book, transitions
+
+
+def _event_order(event) -> tuple:
+    moment, order, _ = event
+    return moment, order
+
+
+def _remember(session, key: str, stored, value: datetime) -> None:
+    if stored is None:
+        session.add(PipelineState(key=key, value=value.isoformat()))
+    else:
+        stored.value = value.isoformat()
+
+
+def _rows_in_view(session, now: datetime) -> dict[str, Alert]:
+    """Open alerts, recently resolved ones, and the alerts carrying their messages."""
+    rows = {
+        row.dedupe_key: row
+        for row in session.scalars(
+            select(Alert).where(
+                or_(Alert.status != "resolved", Alert.window_end >= now - KEPT)
+            )
+        )
+    }
+    carriers = {row.covered_by for row in rows.values()} - {row.id for row in rows.values()}
+    if carriers - {None}:
+        for row in session.scalars(select(Alert).where(Alert.id.in_(carriers - {None}))):
+            rows[row.dedupe_key] = row
+    return rows
+
+
+def _as_state(row: Alert, keys: dict[int, str]) -> AlertState:
+    return AlertState(
+        key=row.dedupe_key, kind=row.kind, scope=row.scope, window_start=row.window_start,
+        window_end=row.window_end, observed=row.observed, expected=row.expected, z=0.0,
+        status=row.status, alerted_peak=int(row.alerted_peak or 0),
+        alerted_until=row.alerted_until, issue_id=row.issue_id,
+        covered_by=keys.get(row.covered_by), created_at=row.created_at,
+    )
+
+
+def _store(session, book: AlertBook, rows: dict, transitions, refreshed, now) -> None:
+    """Write every alert the run touched, and mark the messages to send."""
+    touched = list(dict.fromkeys([*refreshed, *(t.key for t in transitions)]))
+    for key in touched:
+        state = book.alerts[key]
+        row = rows.get(key)
+        if row is None:
+            row = Alert(dedupe_key=key, kind=state.kind, scope=state.scope,
+                        created_at=state.created_at or now, severity=0.0)
+            session.add(row)
+            rows[key] = row
+        row.window_start, row.window_end = state.window_start, state.window_end
+        row.observed, row.expected = float(state.observed), float(state.expected)
+        row.status, row.issue_id = state.status, state.issue_id
+        row.alerted_peak, row.alerted_until = state.alerted_peak, state.alerted_until
     session.flush()
-    return alert
+    for key in touched:
+        state, row = book.alerts[key], rows[key]
+        row.covered_by = rows[state.covered_by].id if state.covered_by else None
+        facts = episode_facts(session, scope_named(session, row.kind, row.scope),
+                              row.window_start, min(row.window_end, now), row.issue_id)
+        customers = round(row.observed) if row.kind == TRIGGER else facts.customers
+        row.severity = alert_severity(row.observed, row.expected, customers)
+    for transition in transitions:
+        if transition.message:
+            carrier = rows[transition.carrier]
+            carrier.pending_action, carrier.pending_since = transition.message, transition.at
+            carrier.delivered, carrier.last_error = False, None  # a new message to send
+    session.flush()
 
 
-def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
-    """The top issue in the alert's window and three sample posts from it."""
-    rows = session.execute(
-        select(Enrichment.issue_id, Mention.text)
-        .join(Mention, Mention.id == Enrichment.mention_id)
-        .where(
-            negative_filter(),
-            Mention.duplicate_of.is_(None),
-            Mention.created_at >= alert.window_start,
-            Mention.created_at < alert.window_end,
-        )
-        .order_by(Mention.reach.desc().nullslast(), Mention.id)
-    ).all()
-    top_issue, samples = None, []
-    counts = Counter(issue_id for issue_id, _ in rows if issue_id is not None)
-    if counts:
-        issue = session.get(Issue, counts.most_common(1)[0][0])
-        top_issue = TopIssue(issue.label, issue.classification, issue.severity)
-        # Posts may quote e-mails, phone numbers, IBANs or cards: never send those to chat.
-        samples = [redact(text) for issue_id, text in rows if issue_id == issue.id][:3]
+# ------------------------------------------------------------------- what a message says
+
+
+@dataclass(frozen=True)
+class EpisodeFacts:
+    customers: int  # distinct customers
+    channels: tuple[str, ...]  # the sources they posted on
+    since: datetime | None  # the first post
+
+
+def _about(session, scope: Scope, issue_id: int | None, query):
+    """Posts about the issue (on any channel) when it is known, else the scope's."""
+    if issue_id is not None:
+        return query.where(Enrichment.issue_id == issue_id)
+    return _in_scope(query, scope)
+
+
+def episode_facts(session, scope: Scope, start, end, issue_id: int | None) -> EpisodeFacts:
+    query = _negatives(Source.name, Mention.author, Mention.id, Mention.created_at).join(
+        Source, Source.id == Mention.source_id
+    ).where(Mention.created_at >= start, Mention.created_at < max(end, start))
+    if issue_id is None and scope.source:  # _in_scope would join sources a second time
+        query = query.where(Source.name == scope.source)
+        scope = Scope(scope.name, scope.freq, scope.kind, brand=scope.brand)
+    rows = session.execute(_about(session, scope, issue_id, query)).all()
+    people = {(source, author) if author else (None, mention_id)
+              for source, author, mention_id, _ in rows}
+    first = min((_bucket_start(created) for *_, created in rows), default=None)
+    return EpisodeFacts(len(people), tuple(sorted({row[0] for row in rows})), first)
+
+
+def sample_posts(session, scope: Scope, start, end, issue_id: int | None) -> list[str]:
+    """Three posts of the episode from three different customers, most reach first,
+    redacted: posts may quote e-mails, phone numbers, IBANs or cards."""
+    query = _negatives(Mention.source_id, Mention.author, Mention.id, Mention.text).where(
+        Mention.created_at >= start, Mention.created_at < max(end, start)
+    ).order_by(Mention.reach.desc().nullslast(), Mention.id)
+    samples, seen = [], set()
+    for source_id, author, mention_id, text in session.execute(
+        _about(session, scope, issue_id, query).limit(200)
+    ):
+        who = (source_id, author) if author else (None, mention_id)
+        if who not in seen and text and text.strip():
+            seen.add(who)
+            samples.append(redact(text))
+        if len(samples) == 3:
+            break
+    return samples
+
+
+def alert_content(session, alert: Alert, dashboard_url: str, now: datetime) -> AlertContent:
+    scope = scope_named(session, alert.kind, alert.scope)
+    end = min(alert.window_end, max(now, alert.window_start))
+    issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
+    if issue is None and alert.issue_id is not None:  # regrouped since: where its posts are
+        alert.issue_id = top_issue(session, scope, alert.window_start, end)
+        issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
+    summary = None
+    if issue is not None:
+        summary = IssueSummary(issue.id, issue.title or issue.label, issue.classification,
+                               issue.tickets)
+    facts = episode_facts(session, scope, alert.window_start, end, alert.issue_id)
     return AlertContent(
         kind=alert.kind,
         scope=alert.scope,
@@ -237,12 +512,18 @@ def _content(session, alert: Alert, dashboard_url: str) -> AlertContent:
         observed=alert.observed,
         expected=alert.expected,
         severity=alert.severity,
-        top_issue=top_issue,
-        samples=samples,
+        issue=summary,
+        customers=facts.customers,
+        channels=facts.channels,
+        since=facts.since,
+        samples=sample_posts(session, scope, alert.window_start, end, alert.issue_id),
         dashboard_url=dashboard_url,
         action=alert.pending_action or "open",
+        as_of=now,  # the counts are the latest run's
     )
 
+
+# ------------------------------------------------------------------- delivery
 
 # Committed on an alert just before it is sent. Found again only after a crash during
 # the send: the message may have reached the channel, so it is not sent a second time.
@@ -273,7 +554,7 @@ def deliver(db: DatabaseResource, notifier: NotifierResource, config, clock: dat
             message = _claim(session, session.get(Alert, alert_id), config, clock, urls, counts)
         if message is None:
             continue
-        result = notifier.send(urls, *message, channel_names=names)
+        result = _send(notifier, urls, message, names)
         with db.session() as session:
             _record(session.get(Alert, alert_id), result, counts)
     return {
@@ -285,12 +566,13 @@ def deliver(db: DatabaseResource, notifier: NotifierResource, config, clock: dat
 
 
 def _claim(session, alert: Alert, config, clock: datetime, urls, counts) -> tuple | None:
-    """The (title, body) to send, with the alert marked as being sent; None: nothing to send."""
+    """The (title, body, type) to send, with the alert marked as being sent; None: nothing."""
     if alert.last_error == SENDING:
         alert.last_error, alert.pending_action = INTERRUPTED, None
         counts["interrupted"] += 1
         return None
-    alert.title, alert.body = format_alert(_content(session, alert, config.alerts.dashboard_url))
+    content = alert_content(session, alert, config.alerts.dashboard_url, clock)
+    alert.title, alert.body = format_alert(content)
     if clock - alert.pending_since > DELIVERY_MAX_AGE:
         alert.last_error, alert.pending_action = "historical: found while loading history", None
         counts["historical"] += 1
@@ -299,7 +581,12 @@ def _claim(session, alert: Alert, config, clock: datetime, urls, counts) -> tupl
         alert.last_error = "no alert channel configured"
         return None
     alert.last_error = SENDING
-    return alert.title, alert.body
+    return alert.title, alert.body, NOTIFY_TYPE.get(alert.pending_action, "warning")
+
+
+def _send(notifier, urls, message, names):
+    title, body, notify_type = message
+    return notifier.send(urls, title, body, channel_names=names, notify_type=notify_type)
 
 
 def _record(alert: Alert, result, counts) -> None:
@@ -312,38 +599,79 @@ def _record(alert: Alert, result, counts) -> None:
         counts["failed"] += 1
 
 
+# ------------------------------------------------------------------- the asset
+
+
+class AlertsRunConfig(dg.Config):
+    now: str = Field(
+        default="",
+        description="Judge as of this ISO time (UTC unless it says otherwise); empty: the "
+        "wall clock. For tests and replays.",
+    )
+
+
+def _now(config: AlertsRunConfig) -> datetime:
+    if not config.now:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(config.now)
+    except ValueError:
+        raise dg.Failure(
+            f"negative_spike_alerts: now={config.now!r} is not an ISO time; "
+            "use e.g. 2026-10-18T11:05:00+00:00 or leave it empty for the clock"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _change_line(transition: Transition, book: AlertBook, ids: dict[str, int]) -> str:
+    state = book.alerts[transition.key]
+    verb = {"open": "opened", "escalate": "escalated", "resolve": "resolved"}[transition.action]
+    line = (
+        f"alert {verb}: {state.kind} {state.scope} from {state.window_start:%Y-%m-%d %H:%M}, "
+        f"{state.observed:.0f} observed, ~{state.expected:.1f} expected"
+    )
+    if state.issue_id is not None:
+        line += f", issue #{state.issue_id}"
+    if transition.message:
+        return f"{line}; message: {transition.message}"
+    if state.covered_by:
+        return f"{line}; told in alert #{ids.get(state.covered_by)}'s message"
+    return line
+
+
 @dg.asset(
     group_name="intelligence",
     deps=[issues],
-    description="Negative-spike alerts per scope (all, per source, hourly), sent once via apprise.",
+    description="Negative-spike alerts per scope (brand, all, per source, hourly, large "
+    "issues) and the issue trigger, one message per episode via apprise.",
     automation_condition=dg.AutomationCondition.eager(),
 )
 def negative_spike_alerts(
     context: dg.AssetExecutionContext,
+    config: AlertsRunConfig,
     db: DatabaseResource,
     cx_config: ConfigResource,
     notifier: NotifierResource,
 ) -> dg.MaterializeResult:
-    config = cx_config.load()
+    settings = cx_config.load()
+    now = _now(config)
     with db.session() as session:
-        newest = session.scalar(select(func.max(Mention.created_at)))
-        if newest is None:
+        if session.scalar(select(func.count(Mention.id))) == 0:
             return dg.MaterializeResult(metadata={"alerts": 0})
-        touched = []
-        # The data's own clock: the bucket holding the newest mention is still filling.
-        for scope in scopes_in(session):
-            counts = negative_counts(session, scope)
-            touched += replay(session, scope, counts, newest, config)
-        changes = [f"alert {a.status}: {a.scope} {a.window_start:%Y-%m-%d %H:%M}" for a in touched]
+        book, transitions = judge(session, settings, now)
+        ids = {row.dedupe_key: row.id for row in session.scalars(select(Alert))}
+        # Each state change once, in the order it happened.
+        changes = [_change_line(t, book, ids) for t in transitions if t.action != "update"]
     # The alerts are committed before anything is sent; each send has its own transactions.
-    delivery = deliver(db, notifier, config, datetime.now(UTC), context.log)
+    delivery = deliver(db, notifier, settings, now, context.log)
     with db.session() as session:
         total = session.scalar(select(func.count(Alert.id)))
         open_now = session.scalar(select(func.count(Alert.id)).where(Alert.status != "resolved"))
     for change in changes:
         context.log.info(change)
     return dg.MaterializeResult(
-        metadata={"alerts_total": total, "open": open_now, "changed": len(changes), **delivery}
+        metadata={"alerts_total": total, "open": open_now, "changed": len(changes),
+                  "judged_at": now.isoformat(), **delivery}
     )
 
 
@@ -352,78 +680,105 @@ def negative_spike_alerts(
 )
 def no_alert_storm(db: DatabaseResource) -> dg.AssetCheckResult:
     with db.session() as session:
-        per_day = Counter(created.date() for created in session.scalars(select(Alert.created_at)))
+        per_day = Counter(
+            created.date()
+            for created in session.scalars(
+                select(Alert.created_at).where(Alert.covered_by.is_(None))
+            )
+        )
     worst = max(per_day.values(), default=0)
     return dg.AssetCheckResult(passed=worst <= 10, metadata={"most_alerts_in_a_day": worst})
+
+
+# ------------------------------------------------------------------- backtest
 
 
 @dataclass(frozen=True)
 class BacktestAlert:
     """A message the alerting would have sent (open, escalate or resolve)."""
 
-    at: datetime  # end of the bucket that triggered it
+    at: datetime  # the scheduled run that would have sent it
     action: str
+    kind: str
     scope: str
+    issue_id: int | None
+    issue: str  # the issue's title
+    label: str  # systemic | emerging | isolated
     window_start: datetime
     window_end: datetime
     observed: int
     expected: float
     severity: float
+    minutes_after_first_post: int | None  # from the episode's first post to this message
+    covers: tuple[str, ...]  # other scopes whose alerts this message tells
 
 
-def backtest(session, config, start: datetime, end: datetime) -> list[BacktestAlert]:
-    """Replay stored history: the alerts that would have been sent between ``start`` and ``end``.
+def schedule_runs(start: datetime, end: datetime, cron: str | None = None) -> list[datetime]:
+    """The scheduled runs (``cxradar.schedules``' hourly cron) in (start, end]."""
+    runs = croniter(cron or hourly_cron(), start)
+    moments = []
+    while (moment := runs.get_next(datetime)) <= end:
+        moments.append(moment.astimezone(UTC))
+    return moments
 
-    Pure replay with its own alert state: nothing is stored or sent. Buckets
-    before ``start`` still count as history for the baseline.
+
+def backtest(session, config, start: datetime, end: datetime, now: datetime | None = None):
+    """Replay stored history: the messages the hourly runs would have sent, start to end.
+
+    Pure replay with its own alert book: nothing is stored or sent. Each scheduled run
+    judges what had been posted by then; runs after ``now`` (default: the clock) have
+    not happened, so nothing later is listed. Buckets before ``start`` still count as
+    history for the baseline. The issue trigger watches today's emerging and systemic
+    issues.
     """
-    sent = []
-    for scope in scopes_in(session):
-        times = [t for t in negative_times(session, scope) if t < end]
-        if times:
-            sent += _replay_in_memory(scope, times, start, end, config)
-    return sorted(sent, key=lambda alert: (alert.at, alert.scope))
+    now = now or datetime.now(UTC)
+    end = min(end, now)
+    runs = schedule_runs(start, end)
+    scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
+    watches = []
+    for scope in scopes.values():
+        detector = detector_for(scope, config)
+        times = negative_times(session, scope, end)
+        watch = times_watch(scope, detector, times, end, watch_origin(session, scope, None))
+        if watch is not None:
+            watches.append(watch)
 
+    def issue_of(kind: str, name: str, spike) -> int | None:
+        return top_issue(session, scopes[kind, name], spike.window_start,
+                         min(spike.window_end, end))
 
-def _replay_in_memory(scope: Scope, times, start, end, config) -> list[BacktestAlert]:
-    width = BUCKET[scope.freq]
-    counts = Counter(bucket_floor(moment, scope.freq) for moment in times)
-    series, scores = _scores(scope, counts, end, config)
-    open_alerts: dict[str, OpenAlert] = {}
-    closed: set[str] = set()
-    sent = []
-    for index in range(1, len(series) + 1):
-        now = series[index - 1][0] + width
-        if now <= start:
-            continue
-        spikes = spikes_from_scores(scores[:index], width, scope.name)
-        for action in update_alert_state(
-            list(open_alerts.values()), spikes, now, kind=KIND, closed_keys=closed
-        ):
-            spike, previous = action.spike, open_alerts.get(action.dedupe_key)
-            if action.action == "resolve":
-                open_alerts.pop(action.dedupe_key, None)
-                closed.add(action.dedupe_key)
-            else:
-                peak = spike.peak if action.notify else previous.alerted_peak
-                open_alerts[action.dedupe_key] = OpenAlert(
-                    action.dedupe_key, KIND, scope.name, spike.window_start, spike.window_end, peak
-                )
-            if action.notify:
-                sent.append(_backtest_alert(now, action.action, scope.name, spike or previous))
+    book, sent = AlertBook(), []
+    for run in runs:  # each message as it stands when it would have been sent
+        transitions = step_all(book, [(run, watch) for watch in watches], issue_of)
+        sent += [_backtest_alert(session, book, t, scopes) for t in transitions if t.message]
     return sent
 
 
-def _backtest_alert(now, action: str, scope: str, spike) -> BacktestAlert:
+def _backtest_alert(session, book, transition: Transition, scopes) -> BacktestAlert:
+    state = book.alerts[transition.carrier]
+    scope = scopes[state.kind, state.scope]
+    issue = session.get(Issue, state.issue_id) if state.issue_id is not None else None
+    end = min(state.window_end, transition.at)
+    facts = episode_facts(session, scope, state.window_start, end, state.issue_id)
+    customers = round(state.observed) if state.kind == TRIGGER else facts.customers
+    minutes = None
+    if facts.since is not None:
+        minutes = int((transition.at - facts.since) // timedelta(minutes=1))
     return BacktestAlert(
-        at=now,
-        action=action,
-        scope=scope,
-        window_start=spike.window_start,
-        window_end=spike.window_end,
-        observed=int(getattr(spike, "observed", 0)),
-        expected=float(getattr(spike, "expected", 0.0)),
-        severity=round(float(getattr(spike, "severity", 0.0)), 2),
+        at=transition.at,
+        action=transition.message,
+        kind=state.kind,
+        scope=state.scope,
+        issue_id=state.issue_id,
+        issue=(issue.title or issue.label) if issue else "",
+        label=issue.classification if issue else "",
+        window_start=state.window_start,
+        window_end=state.window_end,
+        observed=round(state.observed),
+        expected=round(float(state.expected), 2),
+        severity=alert_severity(state.observed, state.expected, customers),
+        minutes_after_first_post=minutes,
+        covers=tuple(a.scope for a in book.members(state)[1:]),
     )
 
 

@@ -121,7 +121,11 @@ def mark_noise(session, batch: Sequence[Mention]) -> int:
         for row in session.execute(
             select(
                 Mention.id, Mention.content_hash, Mention.author, Mention.created_at, Mention.text
-            ).where(Mention.content_hash.in_(hashes), Mention.noise.is_(None))
+            ).where(
+                Mention.content_hash.in_(hashes),
+                Mention.noise.is_(None),
+                Mention.kind != "reshare",  # boosts repeat a text by design; they are no bots
+            )
         )
     ]
     burst = bot_bursts(copies)
@@ -266,7 +270,7 @@ def enrich_batch(
 
 def classify_stored_complaints(db: DatabaseResource, complaint, table) -> int:
     """Complaint and its probability for stored rows of ``table`` (Enrichment or Ticket)
-    that have a vector but no complaint yet (stored before migration 0007), from that vector
+    that have a vector but no complaint yet (stored before migration 0009), from that vector
     by the head on vectors alone: nothing is re-encoded."""
     from models.sentiment import E5_SMALL_NAMES
 

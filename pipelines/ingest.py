@@ -3,7 +3,14 @@
 Each source keeps a cursor so a run fetches only what is new; records, bad
 rows and the new cursor are stored in one transaction, and ``(source,
 external_id)`` is unique, so a re-run (or a re-fetch after a crash) stores
-nothing twice. One failing source is reported and never blocks the others.
+nothing twice.
+
+One source, one file, is contained: whatever it raises (a network fault, JSON
+nested 100,000 deep, a broken CSV header, a bug a hostile input finds) fails
+that source or that inbox file only, never the step or the sources after it.
+The step itself fails only when every source failed, and is retried by Dagster
+only when one of them failed in a way a retry can mend (a network fault); a bad
+file is not retried. A lost database connection fails the step as before.
 """
 
 import hashlib
@@ -15,10 +22,14 @@ from pathlib import Path
 
 import dagster as dg
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connectors.base import Connector, SourceError
 from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
+from connectors.http import DeadlineError, NotPublicError
 from cxradar.config import Config
+from cxradar.intelligence.text_safety import shorten
+from cxradar.records import MAX_REASON_CHARS, RowError
 from cxradar.schema import Mention, Source, Ticket
 from cxradar.store import (
     StoreResult,
@@ -32,9 +43,14 @@ from cxradar.store import (
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.sources import (
     AppStoreResource,
+    BlueskyResource,
     FeedsResource,
     GooglePlayResource,
+    HackerNewsResource,
+    MastodonResource,
     RedditResource,
+    TrustpilotResource,
+    YouTubeResource,
     ZendeskResource,
 )
 
@@ -43,6 +59,11 @@ STREAM_CURSOR = "stream"  # the cursor key of API sources (file sources key by f
 # Network hiccups and database restarts: a few tries, further apart each time.
 INGEST_RETRIES = dg.RetryPolicy(max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL)
 INBOX_KINDS = ("mentions", "tickets")
+INBOX_OUTCOMES = ("processed", "failed")
+# The database going away is not the source's fault: the step fails and is retried.
+DATABASE_FAULTS = (OperationalError, InterfaceError)
+# Source errors a step retry a minute later cannot mend (the next scheduled run tries again).
+NOT_TRANSIENT = (NotPublicError, DeadlineError)
 
 
 def _files_of(path: Path) -> Iterator[Path]:
@@ -139,23 +160,64 @@ def ingest_stream(
     return _stats(result, errors, requests=fetched.requests)
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What went wrong, in one readable line (a hostile source can make a message huge)."""
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    message = str(exc).strip() or type(exc).__name__
+    if not isinstance(exc, (SourceError, OSError, ValueError)):
+        message = f"{type(exc).__name__}: {message}"  # unexpected: name what it was
+    return shorten(message, MAX_REASON_CHARS)
+
+
+def _failed_stats(reason: str) -> dict:
+    return {"fetched": 0, "new": 0, "duplicates": 0, "errors": 1, "failure": reason}
+
+
 def _ingest_each(context, sources: Sequence, ingest_one: Callable[[object], dict]) -> tuple:
-    """Run each source on its own: one that fails is logged and reported, the rest go on."""
+    """Run each source on its own: one that fails is logged and reported, the rest go on.
+
+    Returns the stats per source and the names of the sources that failed: those that
+    raised, and those that brought nothing usable but bad rows (a file with only a
+    broken header, a JSONL file whose one line is nested too deeply).
+    """
     per_source, failed = {}, []
     for source in sources:
         try:
-            per_source[source.name] = ingest_one(source)
-        except (OSError, ValueError, SourceError) as exc:
+            stats = ingest_one(source)
+        except (KeyboardInterrupt, dg.DagsterExecutionInterruptedError):
+            # Dagster retries an interrupted step that has a RetryPolicy; a stop is a stop.
+            raise dg.Failure(
+                f"interrupted while reading {source.name}; not retried", allow_retries=False
+            ) from None
+        except DATABASE_FAULTS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one source, whatever it raised, fails alone
+            reason = failure_reason(exc)
             failed.append(source.name)
-            context.log.error(f"source {source.name} failed: {exc}")
-            per_source[source.name] = {
-                "fetched": 0,
-                "new": 0,
-                "duplicates": 0,
-                "errors": 1,
-                "failure": str(exc),
-            }
+            context.log.error(f"source {source.name} failed: {reason}")
+            stats = _failed_stats(reason)
+            stats["retry_may_help"] = isinstance(exc, SourceError) and not isinstance(
+                exc, NOT_TRANSIENT
+            )
+        else:
+            if stats["fetched"] == 0 and stats["errors"]:
+                failed.append(source.name)
+                context.log.error(
+                    f"source {source.name} failed: nothing usable, {stats['errors']} bad "
+                    "row(s); see the warnings above and the Sources page"
+                )
+        per_source[source.name] = stats
     return per_source, failed
+
+
+def _every_source_failed(per_source: dict, failed: list[str]) -> dg.Failure:
+    """The step's failure; Dagster retries it only if a retry can mend one of the sources."""
+    transient = any(per_source[name].get("retry_may_help") for name in failed)
+    return dg.Failure(
+        f"every source failed: {', '.join(failed)}; see the log above",
+        allow_retries=transient,
+    )
 
 
 def _result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeResult:
@@ -185,8 +247,9 @@ def _count(db: DatabaseResource, table) -> int:
 
 @dg.asset(
     group_name=INGEST_GROUP,
-    description="Mentions and reviews from files, RSS/Atom feeds, the App Store and Google "
-    "Play, stored once per (source, external_id).",
+    description="Mentions and reviews from files, RSS/Atom feeds, the App Store, Google Play, "
+    "Bluesky, Mastodon, Hacker News, YouTube and Trustpilot, stored once per (source, "
+    "external_id).",
     automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
     retry_policy=INGEST_RETRIES,
 )
@@ -197,22 +260,38 @@ def raw_mentions(
     feeds: FeedsResource,
     appstore: AppStoreResource,
     googleplay: GooglePlayResource,
+    bluesky: BlueskyResource,
+    mastodon: MastodonResource,
+    hackernews: HackerNewsResource,
+    youtube: YouTubeResource,
+    trustpilot: TrustpilotResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
     clients = {"rss": feeds, "appstore": appstore, "googleplay": googleplay}
+    # These search for the brands' names and keywords unless the source lists its own.
+    social = {
+        "bluesky": bluesky,
+        "mastodon": mastodon,
+        "hackernews": hackernews,
+        "youtube": youtube,
+        "trustpilot": trustpilot,
+    }
     store, _ = storers(config)
 
     def ingest_one(source) -> dict:
         if source.type == "file":
             path = config.resolve(source.path)
             return ingest_files(db, source.name, path, read_mentions, store, context.log)
-        connector = clients[source.type].connector(source)
+        if source.type in social:
+            connector = social[source.type].connector(source, config.brands)
+        else:
+            connector = clients[source.type].connector(source)
         return ingest_stream(db, source.name, connector, store, context.log)
 
     sources = [s for s in config.sources if s.type != "reddit"]
     per_source, failed = _ingest_each(context, sources, ingest_one)
     if sources and len(failed) == len(sources):
-        raise dg.Failure(f"every source failed: {', '.join(failed)}; see the log above")
+        raise _every_source_failed(per_source, failed)
     return _result(per_source, failed, _count(db, Mention))
 
 
@@ -276,25 +355,51 @@ def support_tickets(
 
 
 def inbox_files(config: Config) -> dict[str, list[Path]]:
-    """CSV/JSONL files waiting in the inbox's ``mentions/`` and ``tickets/`` folders."""
+    """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/`` and
+    ``tickets/``; a kind folder that is itself a link is left alone."""
     if config.inbox is None:
         return {}
     root = config.resolve(config.inbox.path)
     found = {}
     for kind in INBOX_KINDS:
         folder = root / kind
-        if folder.is_dir():
-            found[kind] = list(_files_of(folder))
+        if folder.is_dir() and not folder.is_symlink():
+            found[kind] = sorted(
+                p
+                for p in folder.iterdir()
+                if p.name.endswith(SUPPORTED_SUFFIXES) and (p.is_symlink() or p.is_file())
+            )
     return found
+
+
+def _inbox_folder(root: Path, *parts: str) -> Path:
+    """``root/parts...``, created as needed, refused if any part is a symbolic link.
+
+    A linked ``processed/`` (or a linked day folder below it) would move dropped
+    files out of the inbox to wherever the link points.
+    """
+    folder = root
+    for part in parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise dg.Failure(_linked(folder), allow_retries=False)
+        folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _linked(folder: Path) -> str:
+    return (
+        f"{folder} is a symbolic link; cxradar moves inbox files only within the inbox: "
+        "replace it with a plain folder"
+    )
 
 
 def _move_aside(file: Path, root: Path, outcome: str) -> Path:
     """Processed files go to ``processed/<date>/`` (``failed/<date>/``), never overwritten."""
-    target_dir = root / outcome / datetime.now(UTC).strftime("%Y-%m-%d")
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = _inbox_folder(root, outcome, datetime.now(UTC).strftime("%Y-%m-%d"))
     target = target_dir / file.name
     counter = 1
-    while target.exists():
+    while target.exists() or target.is_symlink():
         target = target_dir / f"{file.stem}.{counter}{file.suffix}"
         counter += 1
     shutil.move(str(file), target)
@@ -317,19 +422,22 @@ def inbox(
         "mentions": (read_mentions, store_mentions_),  # rows name their own source
         "tickets": (lambda file: read_tickets(file, source=name), store_tickets_),
     }
+    for outcome in INBOX_OUTCOMES:  # before any file is read or moved
+        if (root / outcome).is_symlink():
+            raise dg.Failure(_linked(root / outcome), allow_retries=False)
     per_file, failed = {}, []
     for kind, files in inbox_files(config).items():
         read, store = readers[kind]
         for file in files:
-            try:
-                stats = ingest_file(db, name, file, read, store, context.log)
-            except (OSError, ValueError) as exc:
-                stats = {"fetched": 0, "new": 0, "duplicates": 0, "errors": 1, "failure": str(exc)}
+            stats = _ingest_inbox_file(db, name, file, read, store, context.log)
             per_file[f"{kind}/{file.name}"] = stats
             if stats and stats["fetched"] == 0 and stats["errors"]:
                 # Nothing usable (wrong columns, not CSV): kept apart for a person to look at.
                 failed.append(file.name)
-                context.log.error(f"inbox file {file.name}: nothing stored; moved to failed/")
+                reason = stats.get("failure") or f"{stats['errors']} bad row(s)"
+                context.log.error(
+                    f"inbox file {file.name}: nothing stored ({reason}); moved to failed/"
+                )
                 _move_aside(file, root, "failed")
             else:
                 _move_aside(file, root, "processed")
@@ -342,6 +450,22 @@ def inbox(
             "failed_files": ", ".join(failed) or "none",
         }
     )
+
+
+def _ingest_inbox_file(db, name: str, file: Path, read, store, log) -> dict | None:
+    """One dropped file; whatever it holds or raises fails that file only (it is recorded)."""
+    if file.is_symlink():
+        reason = "a symbolic link; cxradar reads only files dropped into the inbox itself"
+    else:
+        try:
+            return ingest_file(db, name, file, read, store, log)
+        except DATABASE_FAULTS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad file must not block the files after it
+            reason = failure_reason(exc)
+    with db.session() as session:  # so the Sources page shows why the file went to failed/
+        store_errors(session, name, [RowError(str(file), 0, reason)])
+    return _failed_stats(reason)
 
 
 def _staleness(db: DatabaseResource, table, sources: Sequence) -> dict[str, float | None]:
@@ -404,7 +528,9 @@ def support_tickets_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg
 
 def _inbox_run_key(files: dict[str, list[Path]]) -> str:
     stamp = sorted(
-        (str(f), f.stat().st_size, f.stat().st_mtime_ns) for group in files.values() for f in group
+        (str(f), f.lstat().st_size, f.lstat().st_mtime_ns)  # lstat: a link is not followed
+        for group in files.values()
+        for f in group
     )
     return "inbox-" + hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
 

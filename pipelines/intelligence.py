@@ -713,6 +713,7 @@ def _issue_mentions(session, ids: list[int]) -> dict[int, IssueMention]:
         Enrichment.lang,
         Mention.duplicate_of,
         Mention.url,
+        Mention.kind,
     )
     result = {}
     for start in range(0, len(ids), 1000):

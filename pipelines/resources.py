@@ -103,7 +103,10 @@ class NotifierResource(dg.ConfigurableResource):
     retries: int = 3
     backoff_seconds: float = 2.0
 
-    def send(self, urls: Sequence[str], title: str, body: str, channel_names=None):
+    def send(
+        self, urls: Sequence[str], title: str, body: str, channel_names=None,
+        notify_type: str = "warning",
+    ):
         from cxradar.intelligence.alerts import send_alert
 
         return send_alert(
@@ -113,6 +116,7 @@ class NotifierResource(dg.ConfigurableResource):
             retries=self.retries,
             backoff_s=self.backoff_seconds,
             channel_names=channel_names,
+            notify_type=notify_type,
         )
 
 
@@ -121,11 +125,15 @@ class OutboxNotifier(NotifierResource):
 
     path: str = ".cxradar/outbox.jsonl"
 
-    def send(self, urls: Sequence[str], title: str, body: str, channel_names=None):
+    def send(
+        self, urls: Sequence[str], title: str, body: str, channel_names=None,
+        notify_type: str = "warning",
+    ):
         from cxradar.intelligence.alerts import DeliveryResult
 
         outbox = Path(self.path)
         outbox.parent.mkdir(parents=True, exist_ok=True)
+        message = {"title": title, "body": body, "type": notify_type}
         with outbox.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"title": title, "body": body}, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
         return DeliveryResult(delivered=True, attempts=1, error=None)

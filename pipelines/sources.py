@@ -16,13 +16,18 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from connectors.base import Connector, SourceError
-from connectors.http import HttpClient
+from connectors.http import REQUEST_DEADLINE_S, SOURCE_DEADLINE_S, HttpClient, guarded_session
 from cxradar.config import (
     AppStoreSource,
+    BlueskySource,
     Brand,
     FeedSource,
     GooglePlaySource,
+    HackerNewsSource,
+    MastodonSource,
     RedditSource,
+    TrustpilotSource,
+    YouTubeSource,
     ZendeskTicketSource,
 )
 
@@ -30,14 +35,24 @@ RECORDED_ENV = "CXRADAR_RECORDED_SOURCES"
 
 
 class HttpSourceResource(dg.ConfigurableResource):
-    """Settings shared by sources read over plain HTTP."""
+    """Settings shared by sources read over plain HTTP (see connectors/http.py)."""
 
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # per read
     retries: int = 4  # per request, on 429/5xx/timeouts, honouring Retry-After
     backoff_s: float = 1.0
+    deadline_s: float = REQUEST_DEADLINE_S  # per request, redirects, headers and body included
+    source_deadline_s: float = SOURCE_DEADLINE_S  # per source and run, retries included
 
-    def http(self) -> HttpClient:
-        return HttpClient(timeout=self.timeout_s, max_retries=self.retries, backoff=self.backoff_s)
+    def http(self, source=None) -> HttpClient:
+        """A client for one source (its deadline starts with its first request)."""
+        return HttpClient(
+            timeout=self.timeout_s,
+            max_retries=self.retries,
+            backoff=self.backoff_s,
+            deadline_s=self.deadline_s,
+            source_deadline_s=self.source_deadline_s,
+            allow_private_network=getattr(source, "allow_private_network", False),
+        )
 
 
 class FeedsResource(HttpSourceResource):
@@ -51,7 +66,7 @@ class FeedsResource(HttpSourceResource):
             source=source.name,
             keywords=source.keywords,
             brand=source.brand,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -79,7 +94,7 @@ class AppStoreResource(HttpSourceResource):
             brand=source.brand,
             max_pages=source.max_pages,
             base_url=self.base_url,
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -146,6 +161,14 @@ class RedditResource(dg.ConfigurableResource):
             oauth_url=self.oauth_url,
             reddit_url=self.reddit_url,
             max_retries=self.retries,
+            # PRAW's requests through the same guards as every other source's
+            requestor_kwargs={
+                "session": guarded_session(
+                    allow_private_network=source.allow_private_network,
+                    deadline_s=REQUEST_DEADLINE_S,
+                    source_deadline_s=SOURCE_DEADLINE_S,
+                )
+            },
         )
 
 
@@ -177,7 +200,7 @@ class ZendeskResource(HttpSourceResource):
             api_token=self.api_token,
             source=source.name,
             start_time=datetime.now(UTC) - timedelta(days=source.start_days_back),
-            http=self.http(),
+            http=self.http(source),
         )
 
 
@@ -186,6 +209,183 @@ class RecordedZendeskResource(ZendeskResource):
         from connectors.zendesk import recorded_zendesk
 
         return _renamed(recorded_zendesk(), source.name)
+
+
+class BlueskyResource(HttpSourceResource):
+    """Bluesky's post search, logged in with an app password (or the public AppView)."""
+
+    handle: str = ""
+    app_password: str = ""
+
+    def connector(self, source: BlueskySource, brands: list[Brand]) -> Connector:
+        from connectors.bluesky import BlueskyConnector
+
+        return BlueskyConnector(
+            queries=brand_queries(source, brands),
+            handle=self.handle,
+            app_password=self.app_password,
+            source=source.name,
+            lang=source.lang,
+            service_url=source.service_url,
+            appview_url=source.appview_url,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            http=self.http(source),
+        )
+
+
+class RecordedBlueskyResource(BlueskyResource):
+    def connector(self, source: BlueskySource, brands: list[Brand]) -> Connector:
+        from connectors.bluesky import recorded_bluesky
+
+        return recorded_bluesky(source.name)
+
+
+class MastodonResource(HttpSourceResource):
+    """A Mastodon server's REST API: hashtag timelines, and search with an access token."""
+
+    access_token: str = ""
+
+    def connector(self, source: MastodonSource, brands: list[Brand]) -> Connector:
+        from connectors.mastodon import MastodonConnector
+
+        searches = [(source.brand, query) for query in source.searches]
+        if source.search_brands:
+            searches += brand_queries(source, brands)
+        return MastodonConnector(
+            instance=source.instance,
+            hashtags=source.hashtags,
+            searches=searches,
+            access_token=self.access_token,
+            source=source.name,
+            brand=source.brand,
+            local=source.local,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            http=self.http(source),
+        )
+
+
+class RecordedMastodonResource(MastodonResource):
+    def connector(self, source: MastodonSource, brands: list[Brand]) -> Connector:
+        from connectors.mastodon import recorded_mastodon
+
+        return recorded_mastodon(source.name)
+
+
+class HackerNewsResource(HttpSourceResource):
+    """The Algolia Hacker News search API (no credentials)."""
+
+    base_url: str = "https://hn.algolia.com"
+
+    def connector(self, source: HackerNewsSource, brands: list[Brand]) -> Connector:
+        from connectors.hackernews import HackerNewsConnector
+
+        return HackerNewsConnector(
+            queries=brand_queries(source, brands),
+            source=source.name,
+            tags="(story,comment)" if source.include_comments else "story",
+            hits_per_page=source.hits_per_page,
+            lookback_days=source.lookback_days,
+            max_requests=source.max_requests,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedHackerNewsResource(HackerNewsResource):
+    def connector(self, source: HackerNewsSource, brands: list[Brand]) -> Connector:
+        from connectors.hackernews import recorded_hackernews
+
+        return recorded_hackernews(source.name)
+
+
+class YouTubeResource(HttpSourceResource):
+    """The YouTube Data API v3 with an API key, within a daily quota."""
+
+    api_key: str = ""
+    base_url: str = "https://www.googleapis.com"
+
+    def connector(self, source: YouTubeSource, brands: list[Brand]) -> Connector:
+        from connectors.youtube import YouTubeConnector
+
+        if not self.api_key:
+            raise SourceError(
+                "YouTube needs YOUTUBE_API_KEY (Google Cloud console > APIs and services > "
+                "Credentials, with 'YouTube Data API v3' enabled; see README: YouTube)"
+            )
+        return YouTubeConnector(
+            api_key=self.api_key,
+            video_ids=source.video_ids,
+            channel_ids=source.channel_ids,
+            source=source.name,
+            brand=source.brand,
+            daily_quota=source.daily_quota,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedYouTubeResource(YouTubeResource):
+    def connector(self, source: YouTubeSource, brands: list[Brand]) -> Connector:
+        from connectors.youtube import recorded_youtube
+
+        return recorded_youtube(source.name)
+
+
+class TrustpilotResource(HttpSourceResource):
+    """Trustpilot's public business-unit API with an API key."""
+
+    api_key: str = ""
+    base_url: str = "https://api.trustpilot.com"
+
+    def connector(self, source: TrustpilotSource, brands: list[Brand]) -> Connector:
+        from connectors.trustpilot import TrustpilotConnector
+
+        if not self.api_key:
+            raise SourceError(
+                "Trustpilot needs TRUSTPILOT_API_KEY (Trustpilot Business > Integrations > API; "
+                "see README: Trustpilot), or use Trustpilot's CSV export as a file source"
+            )
+        return TrustpilotConnector(
+            api_key=self.api_key,
+            business_unit_id=source.business_unit_id,
+            domain=source.domain,
+            source=source.name,
+            brand=source.brand,
+            language=source.language,
+            max_pages=source.max_pages,
+            lookback_days=source.lookback_days,
+            base_url=self.base_url,
+            http=self.http(source),
+        )
+
+
+class RecordedTrustpilotResource(TrustpilotResource):
+    def connector(self, source: TrustpilotSource, brands: list[Brand]) -> Connector:
+        from connectors.trustpilot import recorded_trustpilot
+
+        return recorded_trustpilot(source.name)
+
+
+def brand_queries(source, brands: list[Brand]) -> list[tuple[str | None, str]]:
+    """(brand, query) pairs: the source's own ``queries``, else each brand's name and keywords.
+
+    A source with ``brand`` searches for that brand only. Terms are unique ignoring case.
+    """
+    own = getattr(source, "queries", None)
+    if own:
+        return [(source.brand, query) for query in own]
+    chosen = [b for b in brands if not source.brand or b.name == source.brand]
+    pairs, seen = [], set()
+    for brand in chosen:
+        for term in (brand.name, *brand.keywords):
+            if term.strip() and term.casefold() not in seen:
+                seen.add(term.casefold())
+                pairs.append((brand.name, term.strip()))
+    return pairs
 
 
 def reddit_searches(source: RedditSource, brands: list[Brand]) -> list[tuple[str, str]]:
@@ -221,6 +421,11 @@ def source_resources(recorded: bool | None = None) -> dict:
             "googleplay": RecordedGooglePlayResource(),
             "reddit": RecordedRedditResource(),
             "zendesk": RecordedZendeskResource(),
+            "bluesky": RecordedBlueskyResource(),
+            "mastodon": RecordedMastodonResource(),
+            "hackernews": RecordedHackerNewsResource(),
+            "youtube": RecordedYouTubeResource(),
+            "trustpilot": RecordedTrustpilotResource(),
         }
     return {
         "feeds": FeedsResource(),
@@ -234,4 +439,11 @@ def source_resources(recorded: bool | None = None) -> dict:
         "zendesk": ZendeskResource(
             email=_env("ZENDESK_EMAIL"), api_token=_env("ZENDESK_API_TOKEN")
         ),
+        "bluesky": BlueskyResource(
+            handle=_env("BLUESKY_HANDLE"), app_password=_env("BLUESKY_APP_PASSWORD")
+        ),
+        "mastodon": MastodonResource(access_token=_env("MASTODON_ACCESS_TOKEN")),
+        "hackernews": HackerNewsResource(),
+        "youtube": YouTubeResource(api_key=_env("YOUTUBE_API_KEY")),
+        "trustpilot": TrustpilotResource(api_key=_env("TRUSTPILOT_API_KEY")),
     }

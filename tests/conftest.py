@@ -58,3 +58,13 @@ def sqlite_url(tmp_path):
     migrate(url)
     yield url
     get_engine(url).dispose()
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server answering what a test queues (tests/connectors/conftest.py)."""
+    from tests.connectors.conftest import LocalServer
+
+    local = LocalServer().start()
+    yield local
+    local.stop()

@@ -130,3 +130,48 @@ def test_bad_config_exits_2_with_the_key(tmp_path, capsys):
         main(["--database", f"sqlite:///{tmp_path / 'x.db'}", "run", "--config", str(config)]) == 2
     )
     assert "sources.0.path" in capsys.readouterr().err
+
+
+def test_the_dashboard_refuses_to_start_beside_a_pages_folder(tmp_path, monkeypatch):
+    """Streamlit would serve a pages/ folder's files by themselves, skipping the password."""
+    from cxradar import cli
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "mentions.py").write_text("import streamlit\n")
+    monkeypatch.setattr(cli, "DASHBOARD_APP", tmp_path / "app.py")
+    monkeypatch.setattr(cli.os, "execve", lambda *args: pytest.fail("the server was started"))
+    with pytest.raises(SystemExit, match="Streamlit would serve without the password"):
+        main(["--database", f"sqlite:///{tmp_path / 'x.db'}", "dashboard"])
+
+
+def test_config_shows_every_new_source_and_masks_their_credentials(tmp_path, capsys, monkeypatch):
+    key = "AIza-a-youtube-key-1234"
+    monkeypatch.setenv("YOUTUBE_API_KEY", key)
+    config = tmp_path / "cxradar.yaml"
+    config.write_text(
+        "brands: [{name: Finora}]\n"
+        "sources:\n"
+        "  - {name: sky, type: bluesky}\n"
+        "  - {name: fedi, type: mastodon, instance: 'https://x.social', hashtags: [finora]}\n"
+        "  - {name: hn, type: hackernews}\n"
+        f"  - {{name: yt, type: youtube, channel_ids: [UC{'a' * 22}], queries_note: x}}\n"
+        "  - {name: tp, type: trustpilot, domain: finora.com}\n",
+        encoding="utf-8",
+    )
+    assert main(["config", "--config", str(config)]) == 2  # a misspelt key fails at once
+    assert "sources.3.queries_note: unknown key" in capsys.readouterr().err
+    text = config.read_text(encoding="utf-8").replace(", queries_note: x", ", daily_quota: 500")
+    config.write_text(text.replace("domain: finora.com", f"domain: finora.com, brand: '{key}'"))
+    assert main(["config", "--config", str(config)]) == 0
+    shown = capsys.readouterr().out
+    for line in (
+        "type: bluesky",
+        "type: mastodon",
+        "type: hackernews",
+        "type: youtube",
+        "daily_quota: 500",
+        "type: trustpilot",
+        "domain: finora.com",
+    ):
+        assert line in shown
+    assert key not in shown  # a credential's value is masked wherever it appears

@@ -42,6 +42,8 @@ def test_not_yaml_is_reported_with_the_file(tmp_path):
             "sources: duplicate name",
         ),
         ({"alerts": {"channels": [{"name": "slack"}]}}, "alerts.channels.0: give url_env"),
+        ({"alerts": {"issue_trigger": {"window": "week"}}}, "alerts.issue_trigger.window"),
+        ({"alerts": {"issue_trigger": {"min_new_customers": 1}}}, "min_new_customers"),
     ],
 )
 def test_errors_name_the_key_and_the_problem(raw, message):

@@ -71,12 +71,24 @@ def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, caps
     args = ["--database", demo_db, "backtest", "--from", "2026-10-01", "--to", "2026-10-31"]
     assert main([*args, "--json"]) == 0
     replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    opened = [a for a in replayed if a["scope"] == "all" and a["action"] == "open"]
+    with session_scope(demo_db) as session:  # the planted problem: the top systemic issue
+        systemic = session.scalar(
+            select(Issue.id).where(Issue.classification == "systemic").order_by(
+                Issue.authors.desc()
+            )
+        )
+    # One message for the spike, about the planted problem, on the day it began; the
+    # volume spikes of the brand and of all channels join it instead of sending their own.
+    opened = [a for a in replayed if a["action"] == "open" and a["issue_id"] == systemic]
     assert opened and opened[0]["window_start"].startswith(TRUTH["spike"]["from"])
-    assert any(a["action"] == "resolve" and a["scope"] == "all" for a in replayed)
+    assert opened[0]["at"].startswith(TRUTH["spike"]["from"])
+    assert 0 < opened[0]["minutes_after_first_post"] < 24 * 60
+    resolved = [a for a in replayed if a["action"] == "resolve" and a["issue_id"] == systemic]
+    assert resolved and {"brand:Finora", "all"} <= set(resolved[0]["covers"])
+    assert all(a["scope"] != "all" for a in replayed)  # never a message of its own
     # A window before the spike replays nothing for it, and the stored alerts are untouched.
     assert main([*args[:4], "2026-10-01", "--to", "2026-10-10", "--json"]) == 0
     early = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert not [a for a in early if a["scope"] == "all"]
+    assert not [a for a in early if a["issue_id"] == systemic]
     assert main(["--database", demo_db, "alerts", "--json"]) == 0
     assert capsys.readouterr().out == stored_before

@@ -61,6 +61,27 @@ def test_cross_posts_are_kept_and_linked_to_the_first_copy(db_url):
     assert rows["m1"] == ids[0] and rows["r1"] is None and rows["r2"] is None
 
 
+def test_a_boost_stored_before_its_post_never_makes_the_post_a_duplicate(db_url):
+    text = "Finora declined my card at the bakery again, third time this week"
+    records = [  # a timeline lists the newer boost first
+        mention("mastodon", "boost", text, kind="reshare", extra={"reshare_of": "post"}),
+        mention("mastodon", "post", text),
+    ]
+    with session_scope(db_url) as session:
+        store_mentions(session, records, "mastodon")
+        ids = list(session.scalars(select(Mention.id).order_by(Mention.id)))
+        assert link_duplicates(session, ids) == 1
+    with session_scope(db_url) as session:
+        rows = {
+            row[0]: row[1:]
+            for row in session.execute(
+                select(Mention.external_id, Mention.duplicate_of, Mention.id, Mention.extra)
+            )
+        }
+    assert rows["post"][0] is None and rows["boost"][0] == rows["post"][1]
+    assert rows["boost"][2] == {"reshare_of": "post"} and rows["post"][2] is None
+
+
 def test_content_hash_ignores_case_links_and_punctuation():
     assert content_hash("App crashes!!! https://x.y/z") == content_hash("app   CRASHES")
     assert content_hash("App crashes") != content_hash("App works")

@@ -2,7 +2,8 @@
 
 An *issue* is a group of complaints about the same thing (one topic, or a few
 near-identical posts). For each issue we count, ignoring exact/near duplicates
-(a post marked ``duplicate_of`` another never adds breadth):
+(a post marked ``duplicate_of`` another never adds breadth) and re-shares (a
+mention of kind "reshare": a boost, repost or quote of another post):
 
 * **authors**: distinct people (a post without an author counts as its own person),
 * **sources**: distinct channels (appstore, reddit, a forum ...),
@@ -70,6 +71,7 @@ class IssueMention:
     lang: str | None
     duplicate_of: int | None
     url: str | None
+    kind: str = "post"  # a "reshare" (boost, repost, quote) never adds a customer
 
     @property
     def is_negative(self) -> bool:
@@ -166,7 +168,8 @@ def compute_issue_stats(
     mentions: Sequence[IssueMention], tickets: Sequence[LinkedTicket], now: datetime
 ) -> IssueStats:
     """Breadth, persistence, growth and corroboration of one issue (see the module docstring)."""
-    originals = [m for m in mentions if m.duplicate_of is None]
+    # Duplicates and re-shares (boosts, reposts, quotes) are the same complaint seen again.
+    originals = [m for m in mentions if m.duplicate_of is None and m.kind != "reshare"]
     counted = originals or list(mentions)  # an issue made only of duplicates still has a time span
     if not counted:
         raise ValueError("an issue needs at least one mention")

@@ -13,6 +13,11 @@ Two levels:
   and code spans. The output is meant to be placed inside a Markdown message on
   a line of its own.
 
+``neutralise_bidi`` is the third, lightest level, for showing text whole (the
+dashboard's tables and post views): only the bidirectional controls go, so a
+``U+202E`` in a post cannot turn the rest of a line (or a label next to it)
+around, while line breaks, emoji joiners and right-to-left letters stay.
+
 Escapes are made with look-alike characters rather than backslashes, because
 Slack's mrkdwn has no backslash escapes (it would show them) while the others
 do; look-alikes read the same everywhere and trigger nothing anywhere.
@@ -36,6 +41,9 @@ _LOOKALIKES = {
     ">": "›",  # U+203A
     "`": "ˋ",  # U+02CB: no inline code or fences that would swallow the rest of the message
 }
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the marks
+# (LRM, RLM, ALM): what "Trojan Source" text uses to show something else than it holds.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -49,6 +57,11 @@ def clean_text(text: str | None) -> str:
         if char.isspace() or unicodedata.category(char) not in _INVISIBLE_CATEGORIES
     )
     return " ".join(visible.split())
+
+
+def neutralise_bidi(text: str | None) -> str:
+    """``text`` without bidirectional control characters; everything else is kept."""
+    return BIDI_CONTROLS.sub("", text) if text else ""
 
 
 def _truncate_units(units: list[str], max_len: int) -> str:

@@ -1,8 +1,9 @@
 """A scriptable local HTTP server that speaks whatever shapes a test queues.
 
 ``server.route("/path", Reply(...), Reply(...))`` queues replies for a path
-(the last one repeats); ``server.requests`` records what clients sent, so a
-test can assert on conditional-GET headers, cursors and auth.
+(the last one repeats); a callable instead of a Reply answers from the request
+(an API whose answer depends on the query); ``server.requests`` records what
+clients sent, so a test can assert on conditional-GET headers, cursors and auth.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 
 @dataclass
@@ -48,15 +47,16 @@ class SeenRequest:
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, list[Reply]] = defaultdict(list)
         self.requests: list[SeenRequest] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.host = host
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
 
     def route(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)
@@ -68,7 +68,8 @@ class LocalServer:
         queue = self.routes.get(path)
         if not queue:
             return Reply(404, {"error": f"no route for {path}"})
-        return queue.pop(0) if len(queue) > 1 else queue[0]
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        return reply(self.requests[-1]) if callable(reply) else reply
 
     def _handler(self):
         server = self
@@ -114,10 +115,3 @@ class LocalServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-@pytest.fixture
-def server():
-    local = LocalServer().start()
-    yield local
-    local.stop()

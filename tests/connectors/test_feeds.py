@@ -50,7 +50,7 @@ ATOM = """<?xml version="1.0" encoding="UTF-8"?>
 
 def connector(server, path="/feed", **kwargs) -> tuple[FeedConnector, list[float]]:
     waits: list[float] = []
-    http = HttpClient(sleep=waits.append, timeout=2)
+    http = HttpClient(sleep=waits.append, timeout=2, allow_private_network=True)
     kwargs.setdefault("source", "news")
     return FeedConnector(server.url + path, http=http, **kwargs), waits
 

@@ -3,13 +3,13 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.base import SourceError
-from connectors.http import HttpClient, retry_after_seconds, safe_url
+from connectors.http import HttpClient, rate_limit_wait, retry_after_seconds, safe_url
 from tests.connectors.conftest import Reply
 
 
 def client(**kwargs) -> tuple[HttpClient, list[float]]:
     waits: list[float] = []
-    return HttpClient(sleep=waits.append, timeout=2, **kwargs), waits
+    return HttpClient(sleep=waits.append, timeout=2, allow_private_network=True, **kwargs), waits
 
 
 def test_retry_after_in_seconds_and_as_http_date():
@@ -17,6 +17,15 @@ def test_retry_after_in_seconds_and_as_http_date():
     assert retry_after_seconds("7") == 7
     assert retry_after_seconds("Wed, 25 Nov 2026 12:00:30 GMT", now) == 30
     assert retry_after_seconds("soon") is None
+
+
+def test_rate_limit_resets_as_delta_seconds_unix_time_or_iso_time():
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    assert rate_limit_wait({"X-Ratelimit-Reset": "42"}, now) == 42  # Reddit
+    assert rate_limit_wait({"ratelimit-reset": str(int(now.timestamp()) + 90)}, now) == 90
+    assert rate_limit_wait({"X-RateLimit-Reset": "2026-11-25T12:05:00.000Z"}, now) == 300
+    assert rate_limit_wait({"Retry-After": "3", "ratelimit-reset": "999"}, now) == 3
+    assert rate_limit_wait({"X-RateLimit-Reset": "whenever"}, now) is None
 
 
 def test_429_waits_as_long_as_the_server_asks_then_succeeds(server):

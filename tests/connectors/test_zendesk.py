@@ -51,7 +51,9 @@ def connector(server, **kwargs) -> tuple[ZendeskConnector, list[float]]:
         "base_url": server.url,
         "email": "admin@nordpay.example",
         "api_token": TOKEN,
-        "http": HttpClient(sleep=waits.append, timeout=2, max_retries=2),
+        "http": HttpClient(
+            sleep=waits.append, timeout=2, max_retries=2, allow_private_network=True
+        ),
     }
     settings.update(kwargs)
     return ZendeskConnector(**settings), waits

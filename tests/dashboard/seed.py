@@ -228,7 +228,7 @@ def seed(url: str) -> dict:
                 window_end=day(10, 22, 0),
                 observed=9,
                 expected=1.5,
-                severity=6.1,
+                severity=0.61,
                 status="resolved",
                 title="Negative spike in all channels: 9 negative mentions",
                 delivered=True,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from cxradar.db import session_scope
+from cxradar.schema import Alert
 from tests.dashboard.seed import ISOLATED_EVIDENCE, ISOLATED_TEXT, SCRIPT_TEXT, SYSTEMIC_EVIDENCE
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -24,7 +27,7 @@ def checked(app: AppTest) -> AppTest:
 
 
 def on_page(app: AppTest, page: str) -> AppTest:
-    return checked(app.switch_page(f"pages/{page}.py").run())
+    return checked(app.switch_page(f"views/{page}.py").run())
 
 
 def metrics(app: AppTest) -> dict[str, tuple[str, str]]:
@@ -185,6 +188,21 @@ def test_alerts_and_sources_pages(seeded):
     sources = app.dataframe[0].value.set_index("source")
     assert sources.loc["reddit", "mentions"] == 25 and sources.loc["appstore", "errors"] == 1
     assert app.dataframe[1].value["reason"].tolist() == ["rating 9 is not between 1 and 5"]
+
+
+def test_an_alert_told_in_another_ones_message_is_not_undelivered(seeded):
+    with session_scope(seeded) as session:  # the same episode, seen on one source too
+        sent = session.scalars(select(Alert)).one()
+        carrier = sent.id
+        session.add(Alert(
+            dedupe_key="negative_spike|source:reddit|2026-10-20", kind="negative_spike",
+            scope="source:reddit", window_start=sent.window_start, window_end=sent.window_end,
+            observed=5, expected=0.5, severity=0.4, status="resolved", covered_by=carrier,
+        ))
+    app = on_page(start(), "alerts")
+    alerts = app.dataframe[0].value
+    assert alerts["covered_by"].dropna().tolist() == [carrier]
+    assert metrics(app)["Not delivered"][0] == "0"  # its news went out with the first
 
 
 @pytest.mark.parametrize("page", ["overview", "issues", "mentions"])

@@ -133,7 +133,7 @@ def test_issue_markdown_report():
     assert report.startswith("# login \\| sms")
     assert "**Systemisch**" in report and "## Begründung" in report
     assert "<img" not in report and "<script>" not in report
-    assert "| a \\| b | https://x\\.org |" in report
+    assert "| a \\| b | https\\://x\\.org |" in report
     assert "| ZD\\-1 | SMS |" in report
 
 

@@ -10,7 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cxradar.intelligence.alerts import AlertContent, TopIssue, format_alert, send_alert
+from cxradar.intelligence.alerts import (
+    NOTIFY_TYPE,
+    AlertContent,
+    IssueSummary,
+    alert_severity,
+    format_alert,
+    issue_link,
+    send_alert,
+)
 
 HOSTILE = "@channel <!here> <script>alert(1)</script> [win](http://evil.example) ```"
 
@@ -61,33 +69,65 @@ def receiver(monkeypatch):
 def spike_alert(samples=("The app logs me out", "Login kaputt seit dem Update"), **changes):
     fields = dict(
         kind="negative_spike",
-        scope="source:reddit",
+        scope="brand:Finora",
         window_start=datetime(2024, 10, 18, tzinfo=UTC),
-        window_end=datetime(2024, 10, 20, tzinfo=UTC),
-        observed=34,
-        expected=8.2,
-        severity=6.3,
-        top_issue=TopIssue("Logged out after update", "systemic", 0.62),
+        window_end=datetime(2024, 10, 19, tzinfo=UTC),
+        observed=29,
+        expected=1.2,
+        severity=0.71,
+        issue=IssueSummary(7, "Logged out after update 5.2", "emerging", tickets=4),
+        customers=27,
+        channels=("appstore", "reddit"),
+        since=datetime(2024, 10, 18, 9, 2, tzinfo=UTC),
         samples=samples,
-        dashboard_url="http://localhost:8501/?issue=7",
+        dashboard_url="http://localhost:8501",
+        as_of=datetime(2024, 10, 18, 15, 5, tzinfo=UTC),
     )
     fields.update(changes)
     return AlertContent(**fields)
 
 
-def test_the_message_says_what_happened_where_and_how_bad():
+def test_the_title_and_first_line_name_the_issue_and_its_label():
     title, body = format_alert(spike_alert())
-    assert title == "Negative spike in source reddit: 34 negative mentions (expected ~8)"
-    assert "18 Oct – 19 Oct 2024 (UTC)" in body
-    assert "**34** negative mentions, expected about 8.2 (robust z 6.3)" in body
-    assert "Top issue: **Logged out after update** (systemic, severity 0.62)" in body
-    assert "> “Login kaputt seit dem Update”" in body
-    assert body.endswith("[Open the dashboard](http://localhost:8501/?issue=7)")
+    assert title == (
+        "Logged out after update 5.2 (emerging): 29 negative posts (expected ~1.2 by 15:05 UTC)"
+    )
+    lines = body.splitlines()
+    assert lines[0] == (
+        "**Logged out after update 5.2** (emerging) · 29 negative posts "
+        "(expected ~1.2 by 15:05 UTC) in brand Finora"
+    )
+    assert "- 27 customers on 2 channels (appstore, reddit)" in lines
+    assert "- Since: 18 Oct 2024 09:02 UTC" in lines
+    assert "- Support tickets linked: 4" in lines
+    assert "- Severity: 0.71 (0–1)" in lines
+    assert "> “Login kaputt seit dem Update”" in lines
+    assert lines[-1] == "[Open the issue in the dashboard](http://localhost:8501/issues?issue=7)"
+
+
+def test_the_issue_trigger_speaks_of_new_customers_and_the_app_version_when_known():
+    title, body = format_alert(
+        spike_alert(kind="new_customers", scope="issue:topic:3", observed=6, expected=0,
+                    app_version="5.2.0", as_of=datetime(2024, 10, 19, 1, tzinfo=UTC))
+    )
+    assert title.endswith("(emerging): 6 new customers (expected ~0)")  # the day is over
+    assert "- Started with app version 5.2.0" in body.splitlines()
+    assert "Started with app version" not in format_alert(spike_alert())[1]
 
 
 def test_escalations_and_resolutions_are_labelled_in_the_title():
-    assert format_alert(spike_alert(action="escalate"))[0].startswith("Escalated: Negative spike")
-    assert format_alert(spike_alert(action="resolve"))[0].startswith("Resolved: Negative spike")
+    assert format_alert(spike_alert(action="escalate"))[0].startswith("Escalated: Logged out")
+    assert format_alert(spike_alert(action="resolve"))[0].startswith("Resolved: Logged out")
+    assert (NOTIFY_TYPE["open"], NOTIFY_TYPE["escalate"], NOTIFY_TYPE["resolve"]) == (
+        "warning", "warning", "success"
+    )
+
+
+def test_without_a_known_issue_the_scope_names_the_spike_and_the_link_the_dashboard():
+    title, body = format_alert(spike_alert(issue=None, scope="all"))
+    assert title.startswith("Negative spike in all channels (spike): 29 negative posts")
+    assert body.endswith("[Open the dashboard](http://localhost:8501)")
+    assert "Support tickets" not in body
 
 
 def test_hourly_windows_show_times():
@@ -100,14 +140,14 @@ def test_hourly_windows_show_times():
     assert "18 Oct 2024 14:00–16:00 UTC" in body
 
 
-def test_customer_text_in_samples_and_label_is_neutralised():
+def test_customer_text_in_samples_and_issue_title_is_neutralised():
     alert = spike_alert(
         samples=[HOSTILE, "a\nb", "x" * 1000, "fourth is dropped"],
-        top_issue=TopIssue("<!everyone> refund now", "isolated", 0.1),
+        issue=IssueSummary(3, "<!everyone> refund now", "systemic"),
     )
-    _, body = format_alert(alert)
+    title, body = format_alert(alert)
     for danger in ("@channel", "<!here>", "<script>", "<!everyone>", "](http://evil", "```"):
-        assert danger not in body
+        assert danger not in body and danger not in title
     quotes = [line for line in body.splitlines() if line.startswith("> ")]
     assert len(quotes) == 3 and all(len(line) < 260 for line in quotes)
     assert "fourth is dropped" not in body
@@ -118,6 +158,14 @@ def test_a_dashboard_link_that_could_break_markdown_is_left_out():
     assert "dashboard" not in body
     _, body = format_alert(spike_alert(dashboard_url="http://x/a)[b](http://evil"))
     assert "evil" not in body
+    assert issue_link("https://cx.example/radar/", 12) == "https://cx.example/radar/issues?issue=12"
+
+
+def test_alert_severity_shares_the_issue_scale():
+    assert alert_severity(30, 1.2, 100) == pytest.approx(0.96)  # far above normal, 100 people
+    assert alert_severity(30, 1.2, 1) < 0.15  # one loud customer
+    assert alert_severity(20, 20, 50) == 0.0  # at the baseline
+    assert 0 <= alert_severity(10_000, 1, 10_000) <= 1 and alert_severity(0, 3, 0) == 0.0
 
 
 def test_delivery_reaches_a_webhook_with_title_and_markdown_body(receiver):
@@ -128,6 +176,9 @@ def test_delivery_reaches_a_webhook_with_title_and_markdown_body(receiver):
     assert request["path"] == "/hooks/cx"
     assert request["payload"]["title"] == title
     assert request["payload"]["message"] == body
+    assert request["payload"]["type"] == "warning"
+    assert send_alert([receiver.url], title, body, retries=0, notify_type="success").delivered
+    assert receiver.received[1]["payload"]["type"] == "success"
 
 
 def test_failed_deliveries_are_retried_until_they_work(receiver):

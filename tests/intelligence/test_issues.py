@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,6 +98,17 @@ def test_duplicates_never_add_breadth():
     stats, result = verdict([original, *copies], tickets(5))
     assert (stats.mentions, stats.duplicates, stats.authors, stats.sources) == (1, 38, 1, 1)
     assert stats.active_days == 1
+    assert result.classification == "isolated"
+
+
+def test_reshares_never_add_customers():
+    original = mention(1, days_ago=5, source="mastodon")
+    reshares = [
+        replace(mention(i, days_ago=i % 5, source=CHANNELS[i % 5]), kind="reshare")
+        for i in range(2, 12)
+    ]
+    stats, result = verdict([original, *reshares], tickets(5))
+    assert (stats.mentions, stats.authors, stats.sources) == (1, 1, 1)
     assert result.classification == "isolated"
 
 

@@ -65,7 +65,7 @@ def test_mentions_and_tickets_get_a_complaint_and_old_rows_are_filled_in(sqlite_
         ticket_flags = dict(session.execute(select(Ticket.external_id, Ticket.complaint)).all())
     assert ticket_flags == {"t1": True, "t2": False}
 
-    # Rows from before migration 0007 have no verdict: the next run gives them one from
+    # Rows from before migration 0009 have no verdict: the next run gives them one from
     # their stored vector (nothing new to encode), and a run after that changes nothing.
     # A vector of another model (an encoder used before) means nothing to the head: left alone.
     with session_scope(sqlite_url) as session:
@@ -111,13 +111,13 @@ def alembic(url: str, action: str, revision: str) -> None:
         getattr(command, action)(config, revision)
 
 
-def test_migration_0007_adds_the_complaint_columns_and_goes_back(tmp_path):
+def test_migration_0009_adds_the_complaint_columns_and_goes_back(tmp_path):
     from sqlalchemy import inspect
 
     from cxradar.db import get_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    alembic(url, "upgrade", "0006")
+    alembic(url, "upgrade", "0008_alert_episodes")
     migrate(url)
 
     def columns(table: str) -> set[str]:
@@ -125,6 +125,6 @@ def test_migration_0007_adds_the_complaint_columns_and_goes_back(tmp_path):
 
     assert {"complaint", "prob_complaint"} <= columns("enrichments") & columns("tickets")
     assert "complaint" in columns("sentiment_corrections")
-    alembic(url, "downgrade", "0006")
+    alembic(url, "downgrade", "0008_alert_episodes")
     assert "complaint" not in columns("enrichments") | columns("sentiment_corrections")
     get_engine(url).dispose()

@@ -86,6 +86,7 @@ def serve_googleplay(server: LocalServer) -> None:
 def write_config(tmp_path, server: LocalServer) -> str:
     config = {
         "brands": [{"name": "Nordpay", "keywords": ["nordpay"]}],
+        "allow_private_network": True,  # every service answers from this machine
         "sources": [
             {"name": "reddit", "type": "reddit", "subreddits": ["nordpay"], "search_brands": False},
             {

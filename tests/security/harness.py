@@ -115,6 +115,7 @@ def write_corpus(
             out.write(f"T{index},{when},SMS code missing,No login code since the update {index}\n")
     config = folder / "cxradar.yaml"
     config.write_text(
+        "allow_private_network: true  # the feed is served on this machine\n"
         "sources:\n"
         "  - {name: files, type: file, path: mentions}\n"
         f"  - {{name: news, type: rss, url: '{feed_url}'}}\n"
@@ -263,6 +264,7 @@ class Snapshot:
     enrichments: int
     mention_embeddings: int
     alert_keys: list[str]
+    message_keys: list[str]  # the alerts that send a message (the others join one)
 
 
 def snapshot(database_url: str) -> Snapshot:
@@ -278,6 +280,9 @@ def snapshot(database_url: str) -> Snapshot:
                 select(func.count()).select_from(Embedding).where(Embedding.owner_kind == "mention")
             ).scalar_one(),
             alert_keys=sorted(c.execute(select(Alert.dedupe_key)).scalars()),
+            message_keys=sorted(
+                c.execute(select(Alert.dedupe_key).where(Alert.covered_by.is_(None))).scalars()
+            ),
         )
     engine.dispose()
     return result

@@ -184,7 +184,8 @@ def _alert(sample: str) -> Alert:
     return Alert(
         dedupe_key="negative_spike|all|x", kind="negative_spike", scope="all",
         window_start=WHEN, window_end=WHEN + timedelta(days=1), observed=9, expected=1,
-        severity=5, title="Negative spike", body=f"**Negative spike**\n\nSample posts:\n"
+        severity=0.5, title=f"{sample[:60]} (emerging): 9 negative posts",
+        body=f"**Negative spike**\n\nSample posts:\n"
         f"> “{sample}”\n> “Another customer's complaint about transfers 0”",
     )  # fmt: skip
 
@@ -215,6 +216,7 @@ def test_forget_erases_the_author_and_everything_derived(db_url, capsys):
         assert copy.duplicate_of is None  # the first re-share is now the original
         assert copy2.duplicate_of == copy.id
         assert VICTIM_TEXTS[0][:30] not in session.scalars(select(Alert.body)).one()
+        assert VICTIM_TEXTS[0][:30] not in session.scalars(select(Alert.title)).one()
         assert session.get(Mention, ids["v-elsewhere"]) is not None  # other sources are kept
 
 

@@ -60,6 +60,7 @@ def write_config(tmp_path, server: LocalServer) -> str:
     config = folder / "cxradar.yaml"
     config.write_text(
         "brands: [{name: Finora, keywords: [finora]}]\n"
+        "allow_private_network: true\n"  # the failing services answer on this machine
         "sources:\n"
         "  - {name: files, type: file, path: mentions}\n"
         f"  - {{name: news, type: rss, url: '{server.url}/feed'}}\n"
@@ -152,7 +153,8 @@ def test_no_secret_appears_anywhere_after_failing_sources_and_a_failed_alert(
     assert leaks == {}
     engine = create_engine(url)
     with engine.connect() as connection:
-        errors = list(connection.execute(select(Alert.last_error)).scalars())
+        errors = list(connection.execute(  # the alerts that send a message (others join one)
+            select(Alert.last_error).where(Alert.covered_by.is_(None))).scalars())
     assert errors and all("hook" in (error or "") for error in errors)  # failed, named safely
 
 

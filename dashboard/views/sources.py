@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.safe import plain, table
 
 cx = ui.page_context()
 t = cx.t
@@ -12,7 +13,7 @@ st.title(t("sources_title"))
 when = "D MMM YYYY, HH:mm"
 sources = cx.query("sources_overview")
 st.dataframe(
-    sources,
+    table(sources),
     hide_index=True,
     width="stretch",
     column_config={
@@ -34,7 +35,7 @@ with_errors = [row.source for row in sources.itertuples() if row.errors]
 source = st.selectbox(
     t("error_source"),
     [None, *with_errors],
-    format_func=lambda s: s or t("all"),
+    format_func=lambda s: plain(s) if s else t("all"),
     key="sources_error_source",
 )
 errors = cx.query("ingest_errors", source)
@@ -42,7 +43,7 @@ if errors.empty:
     st.success(t("no_ingest_errors"))
 else:
     st.dataframe(
-        errors,
+        table(errors),
         hide_index=True,
         width="stretch",
         column_config={

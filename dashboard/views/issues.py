@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, exports, ui
-from dashboard.exports import md_escape
 from dashboard.i18n import TEXTS
+from dashboard.safe import markdown, plain, table
 
 ISSUE_PARAM = "issue"
 DRILL_KEY = "issue_drill_down"
@@ -25,15 +25,15 @@ def side_by_side(cx: ui.Context, issues: pd.DataFrame) -> None:
                 continue
             ui.issue_table(cx, part)
             for _, issue in part.head(EVIDENCE_SHOWN).iterrows():
-                with st.expander(t("evidence_of", label=md_escape(issue["label"]))):
-                    st.text(issue["evidence"])
+                with st.expander(t("evidence_of", label=markdown(issue["label"]))):
+                    st.text(plain(issue["evidence"]))
 
 
 def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
     """The issue to drill into, from the picker, seeded from ?issue= (shareable)."""
     ids = [int(i) for i in issues["id"]]
     labels = {
-        int(row.id): f"#{row.id} {ui.badge(row.classification, cx.t)} · {row.label}"
+        int(row.id): f"#{row.id} {ui.badge(row.classification, cx.t)} · {plain(row.label)}"
         for row in issues.itertuples()
     }
     wanted = st.query_params.get(ISSUE_PARAM, "")
@@ -55,28 +55,33 @@ def drill_down(cx: ui.Context, issue: dict) -> None:
     columns[3].metric(t("col_authors"), issue["authors"])
     columns[4].metric(t("col_tickets"), issue["tickets"])
     st.markdown(f"**{t('evidence')}**")
-    st.text(issue["evidence"])
+    st.text(plain(issue["evidence"]))
     period = cx.filters.period
     counts = cx.query("issue_daily_counts", [issue["id"]], period)[issue["id"]]
     st.plotly_chart(charts.issue_sparkline(counts, period.start))
     mentions = cx.query("issue_mentions", issue["id"])
     tickets = cx.query("issue_tickets", issue["id"])
     st.subheader(t("issue_mentions"))
-    st.dataframe(mentions, hide_index=True, column_config=ui.mention_columns(t), width="stretch")
+    st.dataframe(
+        table(mentions), hide_index=True, column_config=ui.mention_columns(t), width="stretch"
+    )
     st.subheader(t("issue_tickets"))
     if tickets.empty:
         st.caption(t("no_tickets"))
     else:
-        st.dataframe(tickets, hide_index=True, column_config=ui.ticket_columns(t), width="stretch")
+        st.dataframe(
+            table(tickets), hide_index=True, column_config=ui.ticket_columns(t), width="stretch"
+        )
     downloads(cx, issue, mentions, tickets)
 
 
 def downloads(cx: ui.Context, issue: dict, mentions: pd.DataFrame, tickets: pd.DataFrame) -> None:
     t = cx.t
     left, right = st.columns(2)
+    # Callables: each file is made when clicked, and lives at its /media/ URL only briefly.
     left.download_button(
         t("download_csv"),
-        exports.to_csv(mentions.assign(issue_id=issue["id"], issue=issue["label"])),
+        lambda: exports.to_csv(mentions.assign(issue_id=issue["id"], issue=issue["label"])),
         file_name=f"cxradar-issue-{issue['id']}-mentions.csv",
         mime="text/csv",
     )
@@ -84,7 +89,7 @@ def downloads(cx: ui.Context, issue: dict, mentions: pd.DataFrame, tickets: pd.D
     words.update({key: t(key) for key in ("systemic", "isolated")})
     right.download_button(
         t("download_markdown"),
-        exports.issue_markdown(issue, mentions, tickets, words),
+        lambda: exports.issue_markdown(issue, mentions, tickets, words),
         file_name=f"cxradar-issue-{issue['id']}.md",
         mime="text/markdown",
     )
@@ -99,7 +104,7 @@ else:
     side_by_side(cx, all_issues)
     st.download_button(
         cx.t("download_issues_csv"),
-        exports.to_csv(all_issues),
+        lambda: exports.to_csv(all_issues),
         file_name="cxradar-issues.csv",
         mime="text/csv",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, ui
-from dashboard.exports import md_escape
+from dashboard.safe import markdown, plain
 
 TOP_ISSUES = 10
 EVIDENCE_SHOWN = 3
@@ -75,10 +75,10 @@ def issues_section(cx: ui.Context) -> None:
         return
     trend = cx.query("issue_daily_counts", [int(i) for i in issues["id"]], period)
     ui.issue_table(cx, issues, trend)
-    st.page_link("pages/issues.py", label=t("all_issues"), icon=":material/arrow_forward:")
+    st.page_link("views/issues.py", label=t("all_issues"), icon=":material/arrow_forward:")
     for _, issue in issues[issues["classification"] == "systemic"].head(EVIDENCE_SHOWN).iterrows():
-        with st.expander(t("evidence_of", label=md_escape(issue["label"]))):
-            st.text(issue["evidence"])
+        with st.expander(t("evidence_of", label=markdown(issue["label"]))):
+            st.text(plain(issue["evidence"]))
 
 
 cx = ui.page_context()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import exports, ui
+from dashboard.safe import plain, table
 
 PAGE_SIZES = (25, 50, 100)
 SIGNATURE_KEY = "mentions_signature"
@@ -23,7 +24,7 @@ def search_controls(cx: ui.Context) -> tuple[tuple[str, ...], int | None, str]:
     )
     issues = cx.query("issues", cx.filters.period)
     labels = {None: t("any_issue")} | {
-        int(row.id): f"#{row.id} {ui.badge(row.classification, t)} · {row.label}"
+        int(row.id): f"#{row.id} {ui.badge(row.classification, t)} · {plain(row.label)}"
         for row in issues.itertuples()
     }
     issue_id = middle.selectbox(
@@ -63,7 +64,7 @@ else:
         classification=[ui.badge(kind, t) for kind in result.rows["classification"]]
     )
     st.dataframe(
-        rows.drop(columns=["id", "issue_id"]),
+        table(rows.drop(columns=["id", "issue_id"])),
         hide_index=True,
         column_config=ui.mention_columns(t),
         width="stretch",
@@ -74,7 +75,7 @@ else:
     middle.selectbox(t("page_size"), PAGE_SIZES, key="mentions_page_size")
     right.download_button(
         t("download_csv"),
-        exports.to_csv(result.rows),
+        lambda: exports.to_csv(result.rows),  # made on click, see dashboard/auth.py
         file_name=f"cxradar-mentions-page-{result.page}.csv",
         mime="text/csv",
     )

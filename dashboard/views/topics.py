@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.safe import plain, table
 
 TOPIC_PARAM = "topic"
 TOPIC_KEY = "topic_choice"
@@ -38,7 +39,9 @@ def keyword_table(cx: ui.Context, topics: pd.DataFrame) -> None:
             t("col_negative_share"), min_value=0.0, max_value=1.0, format="percent"
         ),
     }
-    st.dataframe(frame[list(columns)], hide_index=True, column_config=columns, width="stretch")
+    st.dataframe(
+        table(frame[list(columns)]), hide_index=True, column_config=columns, width="stretch"
+    )
 
 
 def chosen_topic(cx: ui.Context, topics: pd.DataFrame, clicked: int | None) -> int:
@@ -52,7 +55,7 @@ def chosen_topic(cx: ui.Context, topics: pd.DataFrame, clicked: int | None) -> i
         st.session_state[TOPIC_KEY] = (
             int(wanted) if wanted.isdigit() and int(wanted) in ids else ids[0]
         )
-    labels = {int(row.id): f"#{row.id} · {row.label}" for row in topics.itertuples()}
+    labels = {int(row.id): f"#{row.id} · {plain(row.label)}" for row in topics.itertuples()}
     topic_id = st.selectbox(cx.t("choose_topic"), ids, format_func=labels.get, key=TOPIC_KEY)
     st.query_params[TOPIC_PARAM] = str(topic_id)
     return topic_id
@@ -64,7 +67,7 @@ def topic_details(cx: ui.Context, topic: dict, daily: pd.DataFrame) -> None:
     left.metric(t("col_mentions"), ui.count(topic["mentions"], cx.language))
     right.metric(t("col_negative_share"), ui.percent(topic["negative_share"]))
     st.markdown(f"**{t('col_keywords')}**")
-    st.text(", ".join(topic["keywords"]))  # words from posts: text, never markup
+    st.text(plain(", ".join(topic["keywords"])))  # words from posts: text, never markup
     st.markdown(f"**{t('topic_sentiment')}**")
     own = daily[daily["topic_id"] == topic["id"]]
     names = {sentiment: t(sentiment) for sentiment in charts.SENTIMENT_COLOURS}
@@ -77,7 +80,9 @@ def topic_details(cx: ui.Context, topic: dict, daily: pd.DataFrame) -> None:
     shown = mentions.drop(columns=["id", "issue_id"]).assign(
         classification=[ui.badge(kind, t) for kind in mentions["classification"]]
     )
-    st.dataframe(shown, hide_index=True, column_config=ui.mention_columns(t), width="stretch")
+    st.dataframe(
+        table(shown), hide_index=True, column_config=ui.mention_columns(t), width="stretch"
+    )
 
 
 def topics_page(cx: ui.Context) -> None:

@@ -1,7 +1,7 @@
 """complaint signal on mentions, tickets and review-queue verdicts
 
-Revision ID: 0007_complaint
-Revises: 0006
+Revision ID: 0009_complaint
+Revises: 0008_alert_episodes
 Create Date: 2026-12-05 18:00:00
 
 - enrichments.complaint / prob_complaint: the customer reports a problem, whatever the tone
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0007_complaint"
-down_revision = "0006"
+revision = "0009_complaint"
+down_revision = "0008_alert_episodes"
 branch_labels = None
 depends_on = None
 

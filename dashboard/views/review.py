@@ -13,6 +13,7 @@ import streamlit as st
 
 from cxradar.db import get_engine
 from dashboard import queries, ui
+from dashboard.safe import markdown, plain, table
 
 BATCH_SIZES = (10, 25, 50)
 LABEL_KEY = "review_label_{}"
@@ -42,10 +43,10 @@ def review_item(cx: ui.Context, row) -> None:
     t = cx.t
     with st.container(border=True):
         when = pd.Timestamp(row.created_at).strftime("%Y-%m-%d %H:%M")
-        st.caption(f"#{row.id} · {when} · {row.source} · {row.lang}")
+        st.caption(f"#{row.id} · {when} · {markdown(row.source)} · {markdown(row.lang)}")
         if isinstance(row.title, str) and row.title.strip():
-            st.text(row.title)
-        st.text(row.text)
+            st.text(plain(row.title))
+        st.text(plain(row.text))
         st.caption(
             t(
                 "model_says",
@@ -103,7 +104,9 @@ def reviewed_section(cx: ui.Context) -> None:
         "label": t("col_verdict"),
         "reviewer": t("col_reviewer"),
     }
-    st.dataframe(shown[list(columns)], hide_index=True, column_config=columns, width="stretch")
+    st.dataframe(
+        table(shown[list(columns)]), hide_index=True, column_config=columns, width="stretch"
+    )
 
 
 def review_page(cx: ui.Context) -> None:
