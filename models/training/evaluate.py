@@ -318,7 +318,8 @@ def complaint_lines(complaint: dict) -> list[str]:
         "the vector alone labels rows stored before it existed. Trained by "
         "`python -m models.training.train_complaint` on "
         + ", ".join(f"{k} ({v:,})" for k, v in head["training_sizes"].items())
-        + " (labels as `models/training/feedback.py` defines them). The airline set is never "
+        + " (labels as `models/training/feedback.py` defines them; app reviews MIT, GermEval "
+        "CC BY-NC 4.0). The airline set (CC BY-NC-SA 4.0) is never "
         "trained on; app reviews and GermEval are each measured with a head trained on the "
         "other sets only (leave one set out), so every figure is on a set its head never saw.",
         "",
@@ -401,7 +402,7 @@ def write_card(results: dict, meta: dict, complaint: dict | None = None) -> None
         else f"one-hidden-layer MLP ({config['hidden']} ReLU units)"
     )
     lines = [
-        "# Model card: cxradar sentiment (default)",
+        "# Model card: cxradar sentiment and complaint (default)",
         "",
         f"Written by `python -m models.training.evaluate` on {date.today().isoformat()}; "
         f"head version `{meta['version']}`.",
