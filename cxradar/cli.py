@@ -47,6 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "models": ModelsResource(
             encoder=config.models.encoder,
             sentiment=config.models.sentiment,
+            complaint_head=config.models.complaint_head,
             batch_size=config.models.batch_size,
         ),
     }
@@ -335,9 +336,11 @@ def _write_export(url: str, fmt: str, out) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from models.complaint import load_complaint_model
     from models.encoder import load_encoder
     from models.language import LanguageDetector
     from models.sentiment import load_sentiment_model
+    from models.text import model_text
 
     texts = list(args.texts)
     if args.file:
@@ -353,16 +356,28 @@ def cmd_classify(args: argparse.Namespace) -> int:
         )
     encoder = load_encoder(None)
     sentiment = load_sentiment_model(None, encoder=encoder)
-    languages = LanguageDetector().detect(texts)
-    results = sentiment.predict(texts, embeddings=encoder.encode_with_features(texts)[1])
+    complaint = load_complaint_model(encoder)
+    seen = [model_text(None, text) for text in texts]  # what the pipeline's models see
+    languages = LanguageDetector().detect(seen)
+    vectors, features = encoder.encode_with_features(seen)
+    results = sentiment.predict(seen, embeddings=features)
     rows = [
-        {"text": text, "lang": lang, "label": result.label, "score": round(float(result.score), 4)}
-        for text, lang, result in zip(texts, languages, results, strict=True)
+        {
+            "text": text,
+            "lang": lang,
+            "label": result.label,
+            "score": round(float(result.score), 4),
+            "complaint": verdict.complaint,
+            "prob_complaint": round(verdict.probability, 4),
+        }
+        for text, lang, result, verdict in zip(
+            texts, languages, results, complaint.predict(vectors, features), strict=True
+        )
     ]
     if args.json:
         _print_json_lines(rows)
     else:
-        _print_table("classified", rows, ["lang", "label", "score", "text"])
+        _print_table("classified", rows, ["lang", "label", "score", "complaint", "text"])
     return 0
 
 
@@ -503,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG or the demo)")
     show.set_defaults(handler=cmd_config)
 
-    classify = commands.add_parser("classify", help="language and sentiment of texts")
+    classify = commands.add_parser("classify", help="language, sentiment and complaint of texts")
     classify.add_argument("texts", nargs="*")
     classify.add_argument("--file", help="a text file, one text per line")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")

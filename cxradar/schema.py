@@ -126,6 +126,9 @@ class Ticket(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     encoded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer reports a problem (models/complaint.py); NULL until classified.
+    complaint: Mapped[bool | None] = mapped_column(Boolean)
+    prob_complaint: Mapped[float | None] = mapped_column(Float)
 
 
 class Embedding(Base):
@@ -158,6 +161,10 @@ class Enrichment(Base):
     prob_negative: Mapped[float] = mapped_column(Float)
     prob_neutral: Mapped[float] = mapped_column(Float)
     prob_positive: Mapped[float] = mapped_column(Float)
+    # The customer reports a problem, whatever the tone (models/complaint.py); NULL until
+    # classified (rows from before migration 0009 get it from their stored vector).
+    complaint: Mapped[bool | None] = mapped_column(Boolean)
+    prob_complaint: Mapped[float | None] = mapped_column(Float)
     embedding_id: Mapped[int | None] = mapped_column(ForeignKey("embeddings.id"))
     topic_id: Mapped[int | None] = mapped_column(Integer)
     issue_id: Mapped[int | None] = mapped_column(Integer)
@@ -357,7 +364,8 @@ class SentimentCorrection(Base):
     """A person's verdict on a mention's sentiment, from the dashboard's review queue.
 
     ``label`` equal to ``predicted`` is a confirmation; both feed retraining
-    (``python -m models.train_sentiment --corrections-db``).
+    (``python -m models.training.train_sentiment --corrections-db``), as ``complaint`` feeds
+    ``python -m models.training.train_complaint --corrections-db``.
     """
 
     __tablename__ = "sentiment_corrections"
@@ -367,6 +375,7 @@ class SentimentCorrection(Base):
     )
     label: Mapped[str] = mapped_column(String(10))  # negative | neutral | positive
     predicted: Mapped[str | None] = mapped_column(String(10))  # the model's label back then
+    complaint: Mapped[bool | None] = mapped_column(Boolean)  # the reviewer's yes/no, if given
     corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reviewer: Mapped[str | None] = mapped_column(String(200))
 

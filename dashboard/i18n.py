@@ -181,13 +181,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "review_intro": (
             "The predictions the sentiment model was least sure of, least sure first. "
             "Confirm or correct each one: verdicts are kept and used the next time the "
-            "model is trained (`python -m models.train_sentiment --corrections-db`)."
+            "model is trained (`python -m models.training.train_sentiment --corrections-db`)."
         ),
         "reviewer": "Your name (optional)",
         "review_batch": "Show",
         "review_empty": "Nothing left to review in this selection.",
         "model_says": "Model: {label} · {probabilities} · lead {margin}",
         "your_label": "Sentiment",
+        "your_complaint": "Reports a problem?",
+        "complaint_yes": "yes",
+        "complaint_no": "no",
         "save_label": "Save",
         "saved": "Saved #{id} as {label}.",
         "reviewed_title": "Reviewed",
@@ -374,13 +377,16 @@ TEXTS: dict[str, dict[str, str]] = {
             "Die Vorhersagen, bei denen das Stimmungsmodell am unsichersten war, die "
             "unsichersten zuerst. Bitte jede bestätigen oder korrigieren: die Urteile werden "
             "gespeichert und beim nächsten Training genutzt "
-            "(`python -m models.train_sentiment --corrections-db`)."
+            "(`python -m models.training.train_sentiment --corrections-db`)."
         ),
         "reviewer": "Ihr Name (optional)",
         "review_batch": "Anzeigen",
         "review_empty": "In dieser Auswahl ist nichts mehr zu prüfen.",
         "model_says": "Modell: {label} · {probabilities} · Vorsprung {margin}",
         "your_label": "Stimmung",
+        "your_complaint": "Meldet ein Problem?",
+        "complaint_yes": "ja",
+        "complaint_no": "nein",
         "save_label": "Speichern",
         "saved": "#{id} als {label} gespeichert.",
         "reviewed_title": "Geprüft",

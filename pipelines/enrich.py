@@ -1,4 +1,4 @@
-"""Enrichment: language, cross-post links, one embedding per text, sentiment.
+"""Enrichment: language, cross-post links, one embedding per text, sentiment, complaint.
 
 Only what is new is processed: a mention is normalised once, encoded once and
 classified once; each batch is committed on its own so a crash loses at most
@@ -25,18 +25,12 @@ from cxradar.intelligence.noise import (
 from cxradar.keywords import BrandMatcher
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
+from models.text import MODEL_TEXT_CHARS, model_text  # noqa: F401 (re-exported)
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
 ENRICH_GROUP = "enrich"
 BATCH = 256
-# Models see at most this much of a post; storage keeps the full text.
-MODEL_TEXT_CHARS = 2000
-
-
-def model_text(title: str | None, text: str) -> str:
-    joined = f"{title}. {text}" if title and title not in text else text
-    return joined[:MODEL_TEXT_CHARS]
 
 
 class ProgressLog:
@@ -200,10 +194,12 @@ def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray)
 def mention_enrichments(
     context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
 ) -> dg.MaterializeResult:
+    # Rows enriched before the complaint head existed get it from their stored vectors.
+    backfilled = classify_stored_complaints(db, models.get_stored_complaint(), Enrichment)
     with db.session() as session:
         pending = unenriched_ids(session)
     if not pending:
-        return dg.MaterializeResult(metadata={"enriched": 0})
+        return dg.MaterializeResult(metadata={"enriched": 0, "complaints_backfilled": backfilled})
     counts, near_duplicates = enrich_pending(db, models, pending, context.log)
     return dg.MaterializeResult(
         metadata={
@@ -211,6 +207,7 @@ def mention_enrichments(
             **counts,
             "near_duplicates": near_duplicates,
             "encoder": models.get_encoder().name,
+            "complaint_model": models.get_complaint().version,
         }
     )
 
@@ -220,11 +217,13 @@ def enrich_pending(
 ) -> tuple[dict[str, int], int]:
     """Encode, classify and store the given mentions, one committed batch at a time.
 
-    Returns the count per sentiment and how many edited re-posts were linked.
+    Returns the count per sentiment (and of complaints) and how many edited re-posts
+    were linked.
     """
     encoder, sentiment = models.get_encoder(), models.get_sentiment()
+    complaint = models.get_complaint()
     progress = ProgressLog(log, f"enriching {what}", len(pending))
-    counts = {"negative": 0, "neutral": 0, "positive": 0}
+    counts = {"negative": 0, "neutral": 0, "positive": 0, "complaints": 0}
     near_duplicates = 0
     for start in range(0, len(pending), BATCH):
         with db.session() as session:
@@ -233,28 +232,34 @@ def enrich_pending(
                 .where(Mention.id.in_(pending[start : start + BATCH]))
                 .order_by(Mention.id)
             ).all()
-            labels, linked = enrich_batch(session, batch, encoder, sentiment, models.batch_size)
+            labels, linked = enrich_batch(
+                session, batch, encoder, sentiment, models.batch_size, complaint
+            )
             near_duplicates += linked
-            for label in labels:
+            for label, is_complaint in labels:
                 counts[label] += 1
+                counts["complaints"] += is_complaint
         progress.advance(len(batch))
     return counts, near_duplicates
 
 
 def enrich_batch(
-    session, batch: Sequence[Mention], encoder, sentiment, batch_size: int
-) -> tuple[list[str], int]:
-    """Encode each mention once, classify it from that pass, store both.
+    session, batch: Sequence[Mention], encoder, sentiment, batch_size: int, complaint
+) -> tuple[list[tuple[str, bool]], int]:
+    """Encode each mention once, classify sentiment and complaint from that pass, store.
 
-    Returns the sentiment labels and how many edited re-posts were linked.
+    Returns (sentiment label, complaint) per mention and how many edited re-posts were
+    linked.
     """
     texts = [model_text(m.title, m.text) for m in batch]
-    # One pass: the vector (topics, duplicates, tickets) and the sentiment branch's features.
+    # One pass: the vector (topics, duplicates, tickets, complaint) and the sentiment
+    # branch's features.
     vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
     results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
+    complaints = complaint.predict(vectors, features)
     linked = link_near_duplicates(session, batch, vectors)
     version = getattr(sentiment, "version", type(sentiment).__name__)
-    for mention, vector, result in zip(batch, vectors, results, strict=True):
+    for mention, vector, result, verdict in zip(batch, vectors, results, complaints, strict=True):
         embedding = Embedding(
             owner_kind="mention",
             owner_id=mention.id,
@@ -273,11 +278,52 @@ def enrich_batch(
                 prob_negative=float(result.probs[0]),
                 prob_neutral=float(result.probs[1]),
                 prob_positive=float(result.probs[2]),
+                complaint=verdict.complaint,
+                prob_complaint=verdict.probability,
                 embedding_id=embedding.id,
                 model_version=version,
             )
         )
-    return [result.label for result in results], linked
+    return [(r.label, v.complaint) for r, v in zip(results, complaints, strict=True)], linked
+
+
+def classify_stored_complaints(db: DatabaseResource, complaint, table) -> int:
+    """Complaint and its probability for stored rows of ``table`` (Enrichment or Ticket)
+    that have a vector but no complaint yet (stored before migration 0009), from that vector
+    by the head on vectors alone: nothing is re-encoded."""
+    from models.sentiment import E5_SMALL_NAMES
+
+    kind, key, ready = (
+        ("mention", Enrichment.mention_id, Enrichment.embedding_id.is_not(None))
+        if table is Enrichment
+        else ("ticket", Ticket.id, Ticket.encoded_at.is_not(None))
+    )
+    # Only vectors of the space the head reads (e5-small, any runtime); others stay NULL.
+    readable = select(Embedding.owner_id).where(
+        Embedding.owner_kind == kind, Embedding.model.in_(E5_SMALL_NAMES)
+    )
+    done = 0
+    while True:
+        with db.session() as session:
+            ids = list(
+                session.scalars(
+                    select(key)
+                    .where(table.complaint.is_(None), ready, key.in_(readable))
+                    .order_by(key)
+                    .limit(BATCH * 4)
+                )
+            )
+            if not ids:
+                return done
+            verdicts = complaint.predict(load_embeddings(session, kind, ids))
+            session.execute(  # ORM bulk UPDATE by primary key: one statement per chunk
+                update(table),
+                [
+                    {key.key: row_id, "complaint": v.complaint, "prob_complaint": v.probability}
+                    for row_id, v in zip(ids, verdicts, strict=True)
+                ],
+            )
+            done += len(ids)
 
 
 def unenriched_ids(session, *where) -> list[int]:
@@ -308,24 +354,34 @@ def ticket_embeddings(
                 select(Ticket.id).where(Ticket.encoded_at.is_(None)).order_by(Ticket.id)
             )
         )
+    # Tickets encoded before the complaint head existed get it from their stored vectors.
+    backfilled = classify_stored_complaints(db, models.get_stored_complaint(), Ticket)
     if not pending:
-        return dg.MaterializeResult(metadata={"encoded": 0})
+        return dg.MaterializeResult(metadata={"encoded": 0, "complaints_backfilled": backfilled})
     encoder, detector = models.get_encoder(), models.get_language_detector()
+    complaint = models.get_complaint()
     progress = ProgressLog(context.log, "encoding tickets", len(pending))
+    complaints = 0
     for start in range(0, len(pending), BATCH):
         with db.session() as session:
             batch = session.scalars(
                 select(Ticket).where(Ticket.id.in_(pending[start : start + BATCH]))
             ).all()
             texts = [model_text(t.subject, t.body) for t in batch]
-            _store_ticket_vectors(session, batch, encoder, encoder.encode(texts), detector, texts)
+            vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
+            verdicts = complaint.predict(vectors, features)
+            _store_ticket_vectors(session, batch, encoder, vectors, verdicts, detector, texts)
+            complaints += sum(verdict.complaint for verdict in verdicts)
         progress.advance(len(batch))
-    return dg.MaterializeResult(metadata={"encoded": len(pending)})
+    return dg.MaterializeResult(metadata={"encoded": len(pending), "complaints": complaints})
 
 
-def _store_ticket_vectors(session, tickets: Sequence[Ticket], encoder, vectors, detector, texts):
+def _store_ticket_vectors(
+    session, tickets: Sequence[Ticket], encoder, vectors, verdicts, detector, texts
+):
     now = utcnow()
-    for ticket, vector, lang in zip(tickets, vectors, detector.detect(texts), strict=True):
+    rows = zip(tickets, vectors, verdicts, detector.detect(texts), strict=True)
+    for ticket, vector, verdict, lang in rows:
         session.add(
             Embedding(
                 owner_kind="ticket",
@@ -336,6 +392,7 @@ def _store_ticket_vectors(session, tickets: Sequence[Ticket], encoder, vectors, 
             )
         )
         ticket.lang = ticket.lang or lang
+        ticket.complaint, ticket.prob_complaint = verdict.complaint, verdict.probability
         ticket.encoded_at = now
 
 

@@ -51,6 +51,8 @@ EXPORT_KEYS = {
     "lang",
     "sentiment",
     "sentiment_score",
+    "complaint",
+    "prob_complaint",
     "topic_id",
     "issue_id",
     "duplicate_of",
@@ -111,13 +113,14 @@ def test_export_mentions_jsonl_and_csv(ran, capsys, tmp_path):
     rows = json_lines(capsys.readouterr().out)
     assert len(rows) == 55 and all(set(row) == EXPORT_KEYS for row in rows)
     assert {row["sentiment"] for row in rows} <= {"negative", "neutral", "positive"}
+    assert {row["complaint"] for row in rows} == {True, False}
     out = tmp_path / "mentions.csv"
     assert main(["--database", ran, "export", "mentions", "--format", "csv", "-o", str(out)]) == 0
     parsed = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(parsed) == 55 and set(parsed[0]) == EXPORT_KEYS
 
 
-def test_classify_json_gives_language_and_sentiment(capsys):
+def test_classify_json_gives_language_sentiment_and_complaint(capsys):
     assert (
         main(
             [
@@ -125,14 +128,16 @@ def test_classify_json_gives_language_and_sentiment(capsys):
                 "--json",
                 "Die App stürzt ständig ab, furchtbar",
                 "I love this app, it works perfectly",
+                "I was charged twice for the same card payment",
             ]
         )
         == 0
     )
-    first, second = json_lines(capsys.readouterr().out)
-    assert (first["lang"], first["label"]) == ("de", "negative")
-    assert (second["lang"], second["label"]) == ("en", "positive")
-    assert 0 < first["score"] <= 1
+    first, second, third = json_lines(capsys.readouterr().out)
+    assert (first["lang"], first["label"], first["complaint"]) == ("de", "negative", True)
+    assert (second["lang"], second["label"], second["complaint"]) == ("en", "positive", False)
+    assert third["complaint"] is True  # a calm, factual problem report
+    assert 0 < first["score"] <= 1 and 0 <= third["prob_complaint"] <= 1
 
 
 def test_reading_before_any_run_says_what_to_do(tmp_path):

@@ -1,7 +1,9 @@
-"""Review queue: confirm or correct the sentiment predictions the model was least sure of.
+"""Review queue: confirm or correct the sentiment predictions the model was least sure of,
+and say whether the post reports a problem (a complaint).
 
-Verdicts go to the sentiment_corrections table; `python -m models.train_sentiment
---corrections-db` trains on them. Post text is shown with st.text (never as markup).
+Verdicts go to the sentiment_corrections table; `python -m models.training.train_sentiment
+--corrections-db` and `python -m models.training.train_complaint --corrections-db` train on
+them. Post text is shown with st.text (never as markup).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dashboard.safe import markdown, plain, table
 
 BATCH_SIZES = (10, 25, 50)
 LABEL_KEY = "review_label_{}"
+COMPLAINT_KEY = "review_complaint_{}"
+COMPLAINT_CHOICES = (True, False)
 SAVE_KEY = "review_save_{}"
 SAVED_KEY = "review_saved"
 
@@ -22,8 +26,9 @@ SAVED_KEY = "review_saved"
 def save(cx: ui.Context, mention_id: int) -> None:
     """Button callback: store the label chosen for the mention (before the rerun)."""
     label = st.session_state[LABEL_KEY.format(mention_id)]
+    complaint = st.session_state.get(COMPLAINT_KEY.format(mention_id))
     reviewer = st.session_state.get("review_reviewer", "")
-    queries.save_correction(get_engine(cx.url), mention_id, label, reviewer)
+    queries.save_correction(get_engine(cx.url), mention_id, label, reviewer, complaint)
     st.session_state[SAVED_KEY] = (mention_id, label)
 
 
@@ -50,7 +55,7 @@ def review_item(cx: ui.Context, row) -> None:
                 margin=f"{row.margin:.2f}",
             )
         )
-        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
         left.radio(
             t("your_label"),
             queries.SENTIMENTS,
@@ -58,6 +63,15 @@ def review_item(cx: ui.Context, row) -> None:
             format_func=t,
             horizontal=True,
             key=LABEL_KEY.format(row.id),
+        )
+        predicted = row.complaint if isinstance(row.complaint, bool) else None
+        middle.radio(  # starts at the model's verdict (none for rows from before it existed)
+            t("your_complaint"),
+            COMPLAINT_CHOICES,
+            index=None if predicted is None else COMPLAINT_CHOICES.index(predicted),
+            format_func=lambda yes: t("complaint_yes" if yes else "complaint_no"),
+            horizontal=True,
+            key=COMPLAINT_KEY.format(row.id),
         )
         right.button(
             t("save_label"),

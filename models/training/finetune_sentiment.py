@@ -1,6 +1,7 @@
 """Fine-tune e5-small's top layers for sentiment with LoRA, on 2 CPU cores.
 
-    python -m models.finetune_sentiment [--layers 3] [--rank 16] [--steps 1700] [--features F]
+    python -m models.training.finetune_sentiment [--layers 3] [--rank 16] [--steps 1700]
+                                                 [--features F]
 
 The encoder's vectors must not change: topics, duplicate detection and ticket linking
 are calibrated on them. So the lower layers stay shared and frozen, and the sentiment
@@ -11,7 +12,7 @@ embedding and the adapted copy gives the sentiment features (``models/sentiment_
 Because the lower layers are frozen, their output is computed once per training text and
 kept in memory (fp16); each epoch then runs only the top layers, forward and backward.
 The adapters are saved as ``models/artifacts/sentiment_lora.npz`` (under 1 MB); the
-sentiment head on the branch's features is fitted afterwards by ``models.train_sentiment``.
+sentiment head on the branch's features is fitted afterwards by ``models.training.train_sentiment``.
 Data and hold-outs: ``train_sentiment.data_parts`` (GermEval is never used here, so its
 cross-validated figure stays honest). Needs ``../shared`` and the ``train`` extra (peft).
 """
@@ -29,9 +30,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from models.datasets import CACHE_DIR, sb10k, shared_dir, tweeteval
 from models.sentiment_branch import ADAPTER_PATH, LORA_TARGETS, BranchConfig, save_adapter
-from models.train_sentiment import SEED, Part, data_parts
+from models.training.datasets import CACHE_DIR, sb10k, shared_dir, tweeteval
+from models.training.train_sentiment import SEED, Part, data_parts
 
 VERSION = "e5-lora-1"
 

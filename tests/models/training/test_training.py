@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from models import evaluate, finetune_sentiment, train_sentiment
 from models.sentiment import softmax
-from models.train_sentiment import (
+from models.training import evaluate, finetune_sentiment, train_sentiment
+from models.training.train_sentiment import (
     HeadConfig,
     expected_calibration_error,
     fit_head,

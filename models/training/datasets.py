@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+from models.text import normalise_tweet
+
+REPO = Path(__file__).resolve().parents[2]
 LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 CACHE_DIR = REPO / ".cxradar" / "cache"
-_USER = re.compile(r"@\w+")
-_LINK = re.compile(r"https?://\S+")
 
 
 @dataclass
@@ -37,11 +37,6 @@ class Dataset:
 def shared_dir() -> Path | None:
     folder = Path(os.environ.get("CXRADAR_SHARED_DIR") or REPO.parent / "shared")
     return folder if (folder / "data").is_dir() else None
-
-
-def normalise_tweet(text: str) -> str:
-    """The same surface for every corpus: user names and links as TweetEval writes them."""
-    return _LINK.sub("http", _USER.sub("@user", text)).strip()
 
 
 def _unescape(text: str) -> str:
@@ -131,3 +126,48 @@ def cached_embeddings(data: Dataset, encode: Callable[[list[str]], np.ndarray], 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+def feature_tag(encoder) -> str:
+    """Names the features for caching: encoder plus sentiment branch, if any."""
+    features = getattr(encoder, "sentiment_features", "")
+    return f"{encoder.name}+{features}" if features else encoder.name
+
+
+def cached_pairs(texts: Sequence[str], encoder) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, sentiment features) of ``texts`` from one encoder pass, cached on disk.
+
+    Every head (sentiment, complaint) reads these two arrays, as the pipeline does.
+    """
+
+    def encode(chosen: list[str]) -> np.ndarray:
+        print(f"encoding {len(chosen)} texts with {feature_tag(encoder)} ...", flush=True)
+        vectors, features = encoder.encode_with_features(
+            chosen, batch_size=32, show_progress=sys.stdout.isatty()
+        )
+        return np.hstack([vectors, features])
+
+    data = Dataset("pairs", list(texts), np.zeros(len(texts), dtype=np.int64))
+    both = cached_embeddings(data, encode, feature_tag(encoder) + "|pair")
+    return both[:, : encoder.dim], both[:, encoder.dim :]
+
+
+def sst2_dev(root: Path) -> Dataset:
+    """SST-2 dev (EN movie-review phrases), binary: 0 negative, 2 positive."""
+    pairs = []
+    lines = (root / "data/en/sst2/dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for line in lines:
+        text, _, label = line.rpartition("\t")
+        if label.strip() in ("0", "1"):
+            pairs.append(("positive" if label.strip() == "1" else "negative", text))
+    return _dataset("sst2-dev", pairs)
+
+
+def app_review_sentiment(root: Path) -> Dataset:
+    """The real app reviews with the stars as (weak) sentiment truth: 1-2 negative, 3
+    neutral, 4-5 positive; the text on the pipeline's model-text surface."""
+    from models.training.feedback import app_reviews
+
+    names = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
+    pairs = [(names[r.rating], r.text) for r in app_reviews(root) if r.rating in names]
+    return _dataset("app-reviews-stars", pairs)

@@ -2,7 +2,7 @@
 
 Three sets of text nobody on the team wrote, each read into ``Feedback`` rows with one
 problem category per row and a *complaint* label, for measuring complaint detection and
-issue grouping (``benchmarks/real_feedback.py``, ``models/evaluate.py``):
+issue grouping (``benchmarks/real_feedback.py``, ``models/training/evaluate.py``):
 
 * **app reviews** (Panichella et al., 1,584 Google Play reviews of 27 apps): categories are
   the reviewers' topics (ERROR, UI, DEVICE, BATTERY ...), not problems, so the complaint
@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 AIRLINE_LABELS = REPO / "benchmarks" / "labels" / "airline_complaints.csv"
 # Dates for sets without them: spread over this many days before this (fixed) day.
 UNDATED_END = datetime(2026, 10, 31, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Train the default sentiment head on the frozen multilingual-e5 embeddings.
 
-    python -m models.train_sentiment [--corrections FILE] [--corrections-db [URL]]
+    python -m models.training.train_sentiment [--corrections FILE] [--corrections-db [URL]]
                                      [--output PATH] [--no-germeval] [--search]
 
 Reproducible: fixed seeds, deterministic solvers. Reads ``../shared/data`` (or
@@ -34,10 +34,15 @@ from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.class_weight import compute_sample_weight
 
-from models.datasets import (
+from models.encoder import load_encoder
+from models.sentiment import BRANCH_HEAD_PATH, HEAD_PATH, SentimentHead, softmax
+from models.text import model_text
+from models.training.datasets import (
     LABEL_IDS,
     Dataset,
     cached_embeddings,
+    cached_pairs,
+    feature_tag,
     germeval_dev,
     normalise_tweet,
     potts,
@@ -46,8 +51,6 @@ from models.datasets import (
     shared_dir,
     tweeteval,
 )
-from models.encoder import load_encoder
-from models.sentiment import BRANCH_HEAD_PATH, HEAD_PATH, SentimentHead, softmax
 
 SEED = 13
 VERSION = "e5-head-2"  # the head on plain vectors
@@ -147,13 +150,16 @@ def fit_head(
     config: HeadConfig,
     german: np.ndarray | None = None,
     domain: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> SentimentHead:
-    """An uncalibrated head (temperature 1) on vectors ``x`` (rows marked as sample_weights)."""
-    weights = sample_weights(y, config, german, domain)
+    """An uncalibrated head (temperature 1) on vectors ``x``; rows are weighted by
+    ``sample_weights`` (``german``/``domain`` marking rows), or by ``weights`` when given."""
+    if weights is None:
+        weights = sample_weights(y, config, german, domain)
     if config.kind == "logistic":
         model = LogisticRegression(C=config.c, max_iter=3000, random_state=SEED)
         model.fit(x, y, sample_weight=weights)
-        return SentimentHead([(model.coef_, model.intercept_)])
+        return _two_logits(SentimentHead([(model.coef_, model.intercept_)]))
     model = MLPClassifier(
         hidden_layer_sizes=(config.hidden,),
         alpha=config.alpha,
@@ -165,7 +171,19 @@ def fit_head(
         random_state=SEED,
     )
     model.fit(x, y, sample_weight=weights)
-    return SentimentHead([(w.T, b) for w, b in zip(model.coefs_, model.intercepts_, strict=True)])
+    layers = [(w.T, b) for w, b in zip(model.coefs_, model.intercepts_, strict=True)]
+    return _two_logits(SentimentHead(layers))
+
+
+def _two_logits(head: SentimentHead) -> SentimentHead:
+    """A binary fit gives one logit z; [0, z] makes the head's softmax its sigmoid."""
+    weights, bias = head.layers[-1]
+    if len(bias) == 1:
+        head.layers[-1] = (
+            np.vstack([np.zeros_like(weights), weights]),
+            np.concatenate([[0], bias]),
+        )
+    return head
 
 
 def tune_offsets(head: SentimentHead, validation: Split) -> np.ndarray:
@@ -214,43 +232,51 @@ def read_corrections(path: Path) -> Dataset:
 
 
 def read_corrections_db(url: str | None = None) -> Dataset:
-    """The review queue's verdicts (text, label) from the cxradar database at `url`.
+    """The review queue's sentiment verdicts (text, label) from the cxradar database at `url`."""
+    return _corrections_dataset(correction_rows(url, "label"))
+
+
+def read_complaint_corrections_db(url: str | None = None) -> tuple[list[str], list[int]]:
+    """The review queue's complaint verdicts: (texts, 1 complaint / 0 not)."""
+    rows = [(verdict, text) for verdict, text in correction_rows(url, "complaint")]
+    kept = [(text, int(bool(verdict))) for verdict, text in rows if verdict is not None]
+    return [text for text, _ in kept if text.strip()], [y for text, y in kept if text.strip()]
+
+
+def correction_rows(url: str | None, column: str) -> list[tuple]:
+    """(verdict, model text) per reviewed mention, ``column`` of sentiment_corrections.
 
     Plain SQL on the two tables involved, so training needs neither Dagster nor the
-    dashboard; the text is the mention's title and text as the pipeline encodes them.
+    dashboard; the text is the mention's title and text as the pipeline gives them to
+    the models (``models.text.model_text``).
     """
     from sqlalchemy import create_engine, text
 
     from cxradar.db import database_url
 
+    if column not in ("label", "complaint"):
+        raise ValueError(f"unknown verdict column {column}")
     engine = create_engine(database_url(url))
     query = text(
-        "SELECT m.title, m.text, c.label FROM sentiment_corrections c "
+        f"SELECT m.title, m.text, c.{column} FROM sentiment_corrections c "
         "JOIN mentions m ON m.id = c.mention_id ORDER BY c.mention_id"
     )
     try:
         with engine.connect() as connection:
-            rows = [
-                (label or "", _joined(title, body))
-                for title, body, label in connection.execute(query)
+            return [
+                (verdict, model_text(title, body))
+                for title, body, verdict in connection.execute(query)
             ]
     finally:
         engine.dispose()
-    return _corrections_dataset(rows)
 
 
-def _joined(title: str | None, body: str | None) -> str:
-    """Title and text the way the pipeline's model_text joins them (no truncation)."""
-    body = body or ""
-    return f"{title}. {body}" if title and title not in body else body
-
-
-def _corrections_dataset(rows: list[tuple[str, str]]) -> Dataset:
+def _corrections_dataset(rows: list[tuple[str | None, str]]) -> Dataset:
     """(label, text) pairs with a known label and some text, normalised like the corpora."""
     kept = [
-        (label.strip().lower(), normalise_tweet(text))
+        ((label or "").strip().lower(), normalise_tweet(text))
         for label, text in rows
-        if label.strip().lower() in LABEL_IDS and text.strip()
+        if (label or "").strip().lower() in LABEL_IDS and text.strip()
     ]
     return Dataset(
         "corrections",
@@ -295,7 +321,7 @@ def data_parts(root: Path, corrections: Path | Dataset | None = None):
 
     Training rows whose text occurs in a validation or test set, or earlier in the
     training data, are dropped so the numbers stay honest. The head and the fine-tuned
-    sentiment layers (``models/finetune_sentiment.py``) train on the same parts.
+    sentiment layers (``models/training/finetune_sentiment.py``) train on the same parts.
     """
     pool = semeval_pool(root)
     order = np.random.default_rng(SEED).permutation(len(pool))
@@ -376,33 +402,13 @@ def search(train: Split, validation: Split) -> dict[str, dict]:
 
 def encode_with(encoder):
     """What the head reads: the encoder's sentiment features (its vectors without a branch)."""
-
-    def encode(texts: list[str]) -> np.ndarray:
-        print(f"encoding {len(texts)} texts with {feature_tag(encoder)} ...", flush=True)
-        return encoder.encode_with_features(
-            texts, batch_size=64, show_progress=sys.stdout.isatty()
-        )[1]
-
-    return encode
-
-
-def feature_tag(encoder) -> str:
-    """Names the features for caching: encoder plus sentiment branch, if any."""
-    features = getattr(encoder, "sentiment_features", "")
-    return f"{encoder.name}+{features}" if features else encoder.name
+    return lambda texts: cached_pairs(texts, encoder)[1]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corrections", type=Path, help="CSV/JSONL with text,label columns")
-    parser.add_argument(
-        "--corrections-db",
-        nargs="?",
-        const="",
-        metavar="URL",
-        help="also the review queue's verdicts from the cxradar database "
-        "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
-    )
+    add_corrections_db_argument(parser, "verdicts")
     parser.add_argument(
         "--encoder",
         default=None,
@@ -461,6 +467,17 @@ def main(argv=None) -> int:
     print(json.dumps(head.meta, indent=2))
     print(f"saved {output} ({output.stat().st_size} bytes) in {time.monotonic() - started:.0f}s")
     return 0
+
+
+def add_corrections_db_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--corrections-db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help=f"also the review queue's {what} from the cxradar database "
+        "(default URL: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)",
+    )
 
 
 def corrections_of(args: argparse.Namespace) -> Dataset | None:
