@@ -39,8 +39,8 @@ from sqlalchemy import select
 
 from cxradar.db import session_scope
 from cxradar.schema import Enrichment, Issue, Mention
-from models.datasets import shared_dir
-from models.feedback import REAL_SETS, Feedback
+from models.training.datasets import shared_dir
+from models.training.feedback import REAL_SETS, Feedback
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_CUSTOMERS = 5  # "issues of 5+ customers"

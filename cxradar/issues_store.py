@@ -73,9 +73,25 @@ RESHARE = "reshare"
 
 
 def complaint_filter():
-    """Negative text, a 1-2 star review whatever its words; never noise (bots, bare links)."""
+    """Negative text, a 1-2 star review whatever its words, or the complaint signal (a
+    polite, factual report of a problem); never noise (bots, bare links)."""
     return and_(
-        or_(Enrichment.sentiment == "negative", Mention.rating <= 2), Mention.noise.is_(None)
+        or_(
+            Enrichment.sentiment == "negative",
+            Mention.rating <= 2,
+            Enrichment.complaint.is_(True),
+        ),
+        Mention.noise.is_(None),
+    )
+
+
+def ticket_filter():
+    """Tickets that can confirm an issue: encoded, and reporting a problem. A routine request
+    ("How do I change my address?") confirms no complaint, however alike its words; a ticket
+    whose complaint signal is unknown (another encoder) still counts."""
+    return and_(
+        Ticket.encoded_at.is_not(None),
+        or_(Ticket.complaint.is_(True), Ticket.complaint.is_(None)),
     )
 
 
@@ -271,7 +287,7 @@ def regroup_all(session, settings: Settings) -> dict:
                 split_from=continuation.split_from,
             )
         )
-    tickets = session.scalars(select(Ticket).where(Ticket.encoded_at.is_not(None))).all()
+    tickets = session.scalars(select(Ticket).where(ticket_filter())).all()
     mentions = issue_mentions(session, [i for g in grouped for i in g.members])
     windows = [_window(g.originals, mentions) for g in grouped]
     links = _link(settings, [g.mean for g in grouped], windows, tickets, vectors_of)
@@ -615,7 +631,7 @@ def _relink(session, settings, grouped, mentions, vectors_of):
     last = max(w[1] for w in windows) + TICKET_WINDOW_AFTER
     tickets = session.scalars(
         select(Ticket).where(
-            Ticket.encoded_at.is_not(None), Ticket.created_at >= first, Ticket.created_at <= last
+            ticket_filter(), Ticket.created_at >= first, Ticket.created_at <= last
         )
     ).all()
     touched = {g.issue.id for g in grouped if g.issue is not None}

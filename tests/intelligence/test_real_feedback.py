@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.real_feedback import evaluate
-from models.datasets import shared_dir
-from models.feedback import REAL_SETS
+from models.training.datasets import shared_dir
+from models.training.feedback import REAL_SETS
 
 pytestmark = pytest.mark.slow
 ROOT = shared_dir()
