@@ -1,9 +1,11 @@
 """Issue intelligence on real customer feedback: the whole pipeline, measured against labels.
 
-For each real set in ``../shared/data`` (``models/feedback.py`` reads them and says what
-counts as a labelled complaint, and what was used where a set has no authors or dates), the
-texts are written as one mentions file, ``cxradar run`` runs the whole pipeline on a fresh
-database, and the issues it made are compared with the labels:
+For each real set in ``../shared/data`` (``models/training/feedback.py`` reads them and says
+what counts as a labelled complaint, and what was used where a set has no authors or dates),
+the texts are written as one mentions file, ``cxradar run`` runs the whole pipeline on a fresh
+database, and the issues it made are compared with the labels. The complaint signal comes
+from a head that never saw the set (the shipped head never saw the airline tweets; for the
+others a held-out head is trained first, ``train_complaint --hold-out``):
 
 - **in an issue**: share of the labelled complaints that belong to any issue;
 - **in 5+ customers**: share that belong to an issue of at least 5 distinct customers;
@@ -41,6 +43,7 @@ from cxradar.db import session_scope
 from cxradar.schema import Enrichment, Issue, Mention
 from models.training.datasets import shared_dir
 from models.training.feedback import REAL_SETS, Feedback
+from models.training.train_complaint import HELD_OUT_ALWAYS, held_out_path
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_CUSTOMERS = 5  # "issues of 5+ customers"
@@ -98,14 +101,34 @@ def write_corpus(rows: Sequence[Feedback], folder: Path) -> Path:
     return path
 
 
-def run_pipeline(config: Path, url: str, log: Path) -> float:
+def complaint_head(name: str) -> Path | None:
+    """The complaint head that never saw this set: the shipped one never saw the airline
+    tweets; for the others a head trained without them (``train_complaint --hold-out``)."""
+    if name == HELD_OUT_ALWAYS:
+        return None
+    path = held_out_path(name)
+    if not path.is_file():
+        subprocess.run(
+            [sys.executable, "-m", "models.training.train_complaint", "--hold-out", name],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return path
+
+
+def run_pipeline(config: Path, url: str, log: Path, head: Path | None = None) -> float:
     """``cxradar run`` on the corpus, as a user would; returns the seconds it took."""
     started = time.monotonic()
+    env = {**os.environ, "CXRADAR_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    if head is not None:
+        env["CXRADAR_COMPLAINT_HEAD"] = str(head)
     with log.open("w", encoding="utf-8") as handle:
         done = subprocess.run(
             [sys.executable, "-m", "cxradar.cli", "run", "--config", str(config)],
             cwd=REPO,
-            env={**os.environ, "CXRADAR_DATABASE_URL": url, "PYTHONPATH": str(REPO)},
+            env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
@@ -191,7 +214,7 @@ def evaluate(name: str, root: Path, work: Path) -> SetReport:
     folder = work / name
     config = write_corpus(rows, folder)
     url = f"sqlite:///{folder / 'cxradar.db'}"
-    seconds = run_pipeline(config, url, folder / "run.log")
+    seconds = run_pipeline(config, url, folder / "run.log", complaint_head(name))
     report = measure(name, rows, url)
     report.seconds = seconds
     return report

@@ -29,6 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from cxradar.config import Config
 from cxradar.intelligence.customers import known_author
 from cxradar.intelligence.grouping import (
+    SMALL_ISSUE_TICKET_SIMILARITY,
     TICKET_WINDOW_AFTER,
     TICKET_WINDOW_BEFORE,
     Complaint,
@@ -73,13 +74,15 @@ RESHARE = "reshare"
 
 
 def complaint_filter():
-    """Negative text, a 1-2 star review whatever its words, or the complaint signal (a
-    polite, factual report of a problem); never noise (bots, bare links)."""
+    """Negative text, a 1-2 star review whatever its words, or the complaint signal on a
+    post that is not positive (a polite, factual report of a problem: "I was charged twice
+    for the same card payment"); never noise (bots, bare links). Praise the complaint head
+    mistakes for a complaint ("Support sorted my issue in minutes") stays out."""
     return and_(
         or_(
             Enrichment.sentiment == "negative",
             Mention.rating <= 2,
-            Enrichment.complaint.is_(True),
+            and_(Enrichment.complaint.is_(True), Enrichment.sentiment != "positive"),
         ),
         Mention.noise.is_(None),
     )
@@ -290,7 +293,8 @@ def regroup_all(session, settings: Settings) -> dict:
     tickets = session.scalars(select(Ticket).where(ticket_filter())).all()
     mentions = issue_mentions(session, [i for g in grouped for i in g.members])
     windows = [_window(g.originals, mentions) for g in grouped]
-    links = _link(settings, [g.mean for g in grouped], windows, tickets, vectors_of)
+    customers = [_customers(g, mentions) for g in grouped]
+    links = _link(settings, [g.mean for g in grouped], windows, customers, tickets, vectors_of)
     # Every issue is rewritten: the old links go first, so none is left pointing elsewhere.
     session.execute(delete(IssueLink))
     _retire(session, existing, {g.issue.id for g in grouped if g.issue is not None}, grouped)
@@ -601,14 +605,19 @@ def _contrast_texts(session, touched: list[int]) -> list[list[str]]:
 # ------------------------------------------------------------------ tickets
 
 
-def _link(settings, means, windows, tickets, vectors_of) -> dict[int, list[LinkedTicket]]:
-    """Index -> LinkedTickets: each ticket to the one issue it fits best (``link_tickets``)."""
+def _link(
+    settings, means, windows, customers, tickets, vectors_of
+) -> dict[int, list[LinkedTicket]]:
+    """Index -> LinkedTickets: each ticket to the one issue it fits best (``link_tickets``);
+    an issue of one or two customers takes only tickets very close to its words."""
+    base = settings.ticket_link_similarity
+    small = settings.systemic.isolated_max_authors
     found = link_tickets(
         np.stack(means) if means else np.zeros((0, 1), dtype=np.float32),
         windows,
         [t.created_at for t in tickets],
         vectors_of("ticket", [t.id for t in tickets]),
-        settings.ticket_link_similarity,
+        [max(base, SMALL_ISSUE_TICKET_SIMILARITY) if n <= small else base for n in customers],
     )
     return {
         index: [
@@ -640,6 +649,7 @@ def _relink(session, settings, grouped, mentions, vectors_of):
         settings,
         [g.mean for g in grouped] + [_centroid(issue) for issue in others],
         windows + [(issue.first_seen, issue.last_seen) for issue in others],
+        [_customers(g, mentions) for g in grouped] + [issue.authors for issue in others],
         tickets,
         vectors_of,
     )
@@ -687,6 +697,10 @@ def _stored_links(session, issue_id: int) -> list[LinkedTicket]:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _customers(group: Grouped, mentions: dict[int, IssueMention]) -> int:
+    return len({mentions[i].customer for i in group.originals if i in mentions})
 
 
 def _window(ids: list[int], mentions: dict[int, IssueMention]) -> tuple:

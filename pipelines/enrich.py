@@ -256,7 +256,7 @@ def enrich_batch(
     # branch's features.
     vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
     results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
-    complaints = complaint.predict(vectors, features)
+    complaints = complaint.predict(vectors, features, texts)
     linked = link_near_duplicates(session, batch, vectors)
     version = getattr(sentiment, "version", type(sentiment).__name__)
     for mention, vector, result, verdict in zip(batch, vectors, results, complaints, strict=True):
@@ -369,7 +369,7 @@ def ticket_embeddings(
             ).all()
             texts = [model_text(t.subject, t.body) for t in batch]
             vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
-            verdicts = complaint.predict(vectors, features)
+            verdicts = complaint.predict(vectors, features, texts)
             _store_ticket_vectors(session, batch, encoder, vectors, verdicts, detector, texts)
             complaints += sum(verdict.complaint for verdict in verdicts)
         progress.advance(len(batch))

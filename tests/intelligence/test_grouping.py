@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from cxradar.intelligence import grouping
@@ -194,3 +195,14 @@ def test_a_ticket_links_to_its_most_similar_issue_within_the_time_window():
     assert [t for t, _ in links[0]] == [0]
     assert [t for t, _ in links[1]] == [1]
     assert all(score >= 0.9 for pairs in links.values() for _, score in pairs)
+
+
+def test_a_one_off_takes_only_tickets_very_close_to_its_words():
+    centroids = np.stack([unit(1, 0, 0), unit(0, 1, 0)])
+    windows = [(DAY, DAY + timedelta(days=5))] * 2
+    related = unit(0.55, 0, 1.0)  # 0.48 like the one-off: "address change" next to "old address"
+    close = unit(1, 0.3, 0)  # 0.96: about the same thing
+    links = link_tickets(centroids, windows, [DAY, DAY], np.stack([related, close]), [0.65, 0.45])
+    assert links == {0: [(1, pytest.approx(float(close @ centroids[0])))]}
+    # The same related ticket links to an issue of many customers at the usual threshold.
+    assert 0 in link_tickets(centroids, windows, [DAY], related[None, :], [0.45, 0.45])
