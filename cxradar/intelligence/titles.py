@@ -158,8 +158,20 @@ class Titler:
         return _capitalised(title)
 
     def shared_title(self, texts: Sequence[str]) -> str:
-        """A run of shared words as posts write it, else shared phrases; "" when none."""
-        return self.span_title(texts) or self.phrase_title(texts)
+        """A run of shared words as posts write it, else shared phrases; "" when none.
+
+        Words count once per distinct text: many customers posting the same words share
+        them with nobody else. A run of one word gives way to two shared phrases, which
+        say more ("Airport" -> "Gate agent · airport").
+        """
+        distinct = list(dict.fromkeys(" ".join(text.split()).casefold() for text in texts))
+        originals = {" ".join(t.split()).casefold(): t for t in texts}
+        texts = [originals[key] for key in distinct]
+        span = self.span_title(texts)
+        if span and len(_tokens(span)) > 1:
+            return span
+        phrases = self.phrase_title(texts)
+        return phrases if " · " in phrases or not span else span
 
     def span_title(self, texts: Sequence[str]) -> str:
         """The best run of shared words as some post writes it, "" when none is shared.
