@@ -81,6 +81,11 @@ class Scope:
     issue_id: int | None = None
 
 
+def issue_scope(key: str) -> str:
+    """An issue's scope name from its stable key: "issue:<key>" ("issue:291", "issue:topic:1")."""
+    return key if key.startswith("issue:") else f"issue:{key}"
+
+
 def scopes_for(
     source_names=(), brands=(), issues=(), trigger_issues=(), trigger_window: str = "day"
 ) -> list[Scope]:
@@ -94,9 +99,9 @@ def scopes_for(
         Scope("all", "day"),
         *(Scope(f"source:{name}", "day", source=name) for name in source_names),
         Scope("all (hourly)", "hour"),
-        *(Scope(f"issue:{key}", "day", issue_id=issue_id) for issue_id, key in issues),
+        *(Scope(issue_scope(key), "day", issue_id=issue_id) for issue_id, key in issues),
         *(
-            Scope(f"issue:{key}", trigger_window, kind=TRIGGER, issue_id=issue_id)
+            Scope(issue_scope(key), trigger_window, kind=TRIGGER, issue_id=issue_id)
             for issue_id, key in trigger_issues
         ),
     ]
