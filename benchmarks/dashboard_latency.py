@@ -225,7 +225,7 @@ def seed(url: str, rows: int) -> dict[str, float]:
     timings["mentions + enrichments"] = time.perf_counter() - started
     started = time.perf_counter()
     _small_tables(url, rows)
-    from pipelines.intelligence import rebuild_aggregates  # the asset's own code (imports Dagster)
+    from cxradar.aggregates import rebuild_aggregates  # the asset's own code
 
     with session_scope(url) as session:
         rebuild_aggregates(session)

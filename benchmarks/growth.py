@@ -344,8 +344,9 @@ def phase_topics(work: Path, size: int, args) -> dict:
 
 
 def phase_issues(work: Path, size: int, args) -> dict:
+    from pipelines.aggregates import daily_aggregates
     from pipelines.alerts import negative_spike_alerts
-    from pipelines.intelligence import daily_aggregates, issues
+    from pipelines.intelligence import issues
 
     return {
         "issues_s": _materialise([issues], args, work),

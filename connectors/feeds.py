@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -24,6 +23,7 @@ import feedparser
 
 from connectors.base import FetchResult, SourceError
 from connectors.http import HttpClient, recorded_session, safe_url
+from cxradar.keywords import KeywordFilter
 from cxradar.records import MentionRecord, RowError
 
 MAX_REMEMBERED_IDS = 500  # a few feed windows; older entries rarely come back
@@ -166,30 +166,6 @@ class FeedCursor:
             {"etag": self.etag, "last_modified": self.last_modified, "seen": self.seen},
             separators=(",", ":"),
         )
-
-
-class KeywordFilter:
-    """Case-insensitive whole-word match of any keyword; ``word*`` matches a prefix.
-
-    Unicode-aware (``\\w`` covers umlauts and ß), and text is NFC-normalised so a
-    decomposed "U + combining diaeresis" still matches "Ü".
-    """
-
-    def __init__(self, keywords: Iterable[str]) -> None:
-        patterns = [_keyword_pattern(k) for k in keywords if k and k.strip()]
-        self.regex = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
-
-    def matches(self, text: str) -> bool:
-        if self.regex is None:
-            return True
-        return self.regex.search(unicodedata.normalize("NFC", text)) is not None
-
-
-def _keyword_pattern(keyword: str) -> str:
-    word = unicodedata.normalize("NFC", keyword.strip())
-    prefix = word.endswith("*")
-    body = re.escape(word.rstrip("*"))
-    return rf"(?<!\w){body}" + ("" if prefix else r"(?!\w)")
 
 
 class _TextExtractor(HTMLParser):

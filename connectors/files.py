@@ -54,8 +54,9 @@ class FileBatch(Generic[Record]):
     errors: list[RowError] = field(default_factory=list)
 
 
-def read_mentions(path: str | Path) -> FileBatch[MentionRecord]:
-    return _read(Path(path), MENTION_REQUIRED, _mention_from_row)
+def read_mentions(path: str | Path, brand: str | None = None) -> FileBatch[MentionRecord]:
+    """Mentions of a file; ``brand`` is the source's brand for rows that name none."""
+    return _read(Path(path), MENTION_REQUIRED, lambda row: _mention_from_row(row, brand))
 
 
 def read_tickets(path: str | Path, source: str) -> FileBatch[TicketRecord]:
@@ -287,7 +288,7 @@ def _reach(value) -> int | None:
 MAX_SOURCE_NAME = 200  # the column's length: a source is a name, not a text
 
 
-def _mention_from_row(row: dict) -> MentionRecord:
+def _mention_from_row(row: dict, brand: str | None = None) -> MentionRecord:
     source = _text(row, "source")
     if source and len(source) > MAX_SOURCE_NAME:
         raise RowProblem(f"source name longer than {MAX_SOURCE_NAME} characters")
@@ -307,7 +308,7 @@ def _mention_from_row(row: dict) -> MentionRecord:
         url=_text(row, "url"),
         rating=rating,
         lang=lang.lower()[:8] if lang else None,
-        brand=_text(row, "brand"),
+        brand=_text(row, "brand") or brand,
         reach=_reach(row.get("reach")),
     )
 

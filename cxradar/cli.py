@@ -211,18 +211,28 @@ def _require_database(url: str | None) -> str:
     return url
 
 
+ISSUE_COLUMNS = ["id", "title", "brands", "classification", "authors", "sources", "tickets"]
+SINGLES_SHOWN = 20  # single complaints listed in the table unless --all
+
+
 def cmd_issues(args: argparse.Namespace) -> int:
     from cxradar.reports import issue_rows
 
-    rows = issue_rows(_require_database(args.database))
+    rows = issue_rows(_require_database(args.database), brand=args.brand)
     if args.json:
         _print_json_lines(rows)
         return 0
-    _print_table(
-        "issues",
-        rows,
-        ["id", "label", "classification", "severity", "mentions", "authors", "sources", "tickets"],
-    )
+    grouped = [row for row in rows if not row["single"]]
+    singles = [row for row in rows if row["single"]]
+    for row in rows:
+        row["brands"] = ", ".join(entry["brand"] for entry in row["brands"][:3])
+    scope = f" of {args.brand}" if args.brand else ""
+    _print_table(f"issues{scope}", grouped, ISSUE_COLUMNS)
+    if singles:
+        shown = singles if args.all else singles[:SINGLES_SHOWN]
+        _print_table(f"single complaints{scope}, isolated", shown, ISSUE_COLUMNS)
+        if len(shown) < len(singles):
+            print(f"... {len(singles) - len(shown)} more single complaints: cxradar issues --all")
     return 0
 
 
@@ -470,11 +480,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     for name, handler, help_text in (
-        ("issues", cmd_issues, "list issues, systemic first"),
+        ("issues", cmd_issues, "list issues: systemic, emerging, isolated, then single complaints"),
         ("alerts", cmd_alerts, "list negative-spike alerts"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--json", action="store_true", help="one JSON object per line")
+        if name == "issues":
+            sub.add_argument("--brand", help="only issues about this brand")
+            sub.add_argument("--all", action="store_true", help="list every single complaint")
         sub.set_defaults(handler=handler)
 
     replay = commands.add_parser(

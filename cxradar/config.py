@@ -310,16 +310,47 @@ class AlertsConfig(_Strict):
 
 
 class SystemicThresholdsConfig(_Strict):
+    """When an issue is isolated, emerging or systemic (cxradar/intelligence/issues.py)."""
+
+    isolated_max_authors: int = Field(default=2, ge=1)
     min_authors: int = Field(default=5, ge=1)
     min_sources: int = Field(default=2, ge=1)
     min_active_days: int = Field(default=3, ge=1)
     min_tickets: int = Field(default=1, ge=0)
-    systemic_score: float = Field(default=0.5, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, value):
+        if isinstance(value, dict) and "systemic_score" in value:
+            raise ValueError(
+                "systemic_score was removed: the verdict no longer uses a score "
+                "(README: Isolated, emerging or systemic); delete the key"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _isolated_below_systemic(self):
+        if self.isolated_max_authors >= self.min_authors:
+            raise ValueError(
+                f"isolated_max_authors ({self.isolated_max_authors}) must be below "
+                f"min_authors ({self.min_authors})"
+            )
+        return self
+
+
+class GroupingThresholdsConfig(_Strict):
+    """Which complaints are one problem (cxradar/intelligence/grouping.py)."""
+
+    link_percentile: float = Field(default=93.0, gt=50, lt=100)
+    merge_similarity: float = Field(default=0.30, gt=0, le=1)
+    attach_ratio: float = Field(default=0.8, gt=0, le=1)
+    same_customer_similarity: float = Field(default=0.10, gt=-1, le=1)
 
 
 class Thresholds(_Strict):
     systemic: SystemicThresholdsConfig = Field(default_factory=SystemicThresholdsConfig)
-    # Cosine of centred vectors (corpus mean removed), see pipelines/intelligence.py.
+    grouping: GroupingThresholdsConfig = Field(default_factory=GroupingThresholdsConfig)
+    # Cosine of a ticket to an issue's centre (centred vectors), cxradar/intelligence/grouping.py.
     ticket_link_similarity: float = Field(default=0.45, gt=0, le=1)
     duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
     topic_assign_similarity: float = Field(default=0.88, gt=0, le=1)

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from sqlalchemy import case, select
 
 from cxradar.db import session_scope
-from cxradar.schema import Alert, Enrichment, Issue, Mention, Source
+from cxradar.schema import Alert, Enrichment, Issue, IssueRedirect, Mention, Source
 
 ISSUE_FIELDS = (
     "id",
+    "title",
+    "title_de",
     "label",
     "keywords",
     "classification",
@@ -59,26 +61,49 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def issue_rows(url: str | None = None) -> list[dict]:
-    """Issues, systemic first, then by severity."""
-    systemic_first = case((Issue.classification == "systemic", 0), else_=1)
+def issue_rows(url: str | None = None, brand: str | None = None) -> list[dict]:
+    """Issues a CX lead works through: grouped ones (two or more complaints) first, systemic,
+    then emerging, then isolated, each by score (how systemic: customers, channels, days,
+    tickets, growth), then severity; single complaints after them.
+
+    ``brand``: only issues whose complaints concern this brand (case-insensitive).
+    """
+    order = case(
+        (Issue.classification == "systemic", 0), (Issue.classification == "emerging", 1), else_=2
+    )
+    single = case((Issue.mentions <= 1, 1), else_=0)
     with session_scope(url) as session:
         issues = session.scalars(
-            select(Issue).order_by(systemic_first, Issue.severity.desc(), Issue.id)
+            select(Issue).order_by(
+                single, order, Issue.score.desc(), Issue.severity.desc(), Issue.id
+            )
         ).all()
         rows = []
         for issue in issues:
+            brands = [entry["brand"] for entry in issue.brands or []]
+            if brand and brand.casefold() not in {b.casefold() for b in brands}:
+                continue
             row = {name: _iso(getattr(issue, name)) for name in ISSUE_FIELDS}
             row.update(
-                sources=issue.sources,
+                title=issue.title or issue.label,
+                brands=list(issue.brands or []),
+                single=issue.mentions <= 1,
                 source_names=list(issue.source_names),
                 active_days=issue.active_days,
                 score=issue.score,
                 growth=issue.growth,
                 reach=issue.reach,
+                history=list(issue.history or []),
             )
             rows.append(row)
         return rows
+
+
+def redirect_of(url: str | None, issue_id: int) -> int | None:
+    """The issue an issue id was merged into (None when it was not merged)."""
+    with session_scope(url) as session:
+        redirect = session.get(IssueRedirect, issue_id)
+        return redirect.merged_into if redirect else None
 
 
 def alert_rows(url: str | None = None) -> list[dict]:

@@ -202,18 +202,22 @@ class Topic(Base):
 
 
 class Issue(Base):
-    """A recurring complaint: negative mentions of one topic, or a single one (a singleton)."""
+    """A problem customers complain about: the complaints grouped as being about it."""
 
     __tablename__ = "issues"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)  # topic:<id> or mention:<id>
+    # Stable across regroups: "issue:<first complaint id>" (older: topic:<id>, mention:<id>)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
     topic_id: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(300))  # keywords joined, e.g. "sms · code"
     # A short title naming the problem in the customers' words (and in German where German
     # posts take part); ``keywords`` stay the second field.
     title: Mapped[str] = mapped_column(Text, default="", server_default="")
     title_de: Mapped[str] = mapped_column(Text, default="", server_default="")
-    brands: Mapped[list | None] = mapped_column(JSON, default=list)  # most complaints first
+    # [{"brand", "customers", "complaints"}], most customers first
+    brands: Mapped[list | None] = mapped_column(JSON, default=list)
+    # [{"at", "event": created | merged | split, "issue", "complaints"}], oldest first
+    history: Mapped[list | None] = mapped_column(JSON, default=list)
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     classification: Mapped[str] = mapped_column(String(10))  # systemic | emerging | isolated
     score: Mapped[float] = mapped_column(Float)
@@ -231,9 +235,20 @@ class Issue(Base):
     reach: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Mean of the members' centred vectors (float32 bytes): new complaints are matched
-    # against it without reloading every member (see pipelines/intelligence.py).
+    # Mean of the members' centred vectors (float32 bytes, not normalised): a new complaint's
+    # dot product with it is its mean similarity to the members (cxradar/intelligence/
+    # grouping.py), so it joins without reloading every member.
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    join_similarity: Mapped[float | None] = mapped_column(Float)  # the issue's own attach bar
+
+
+class IssueRedirect(Base):
+    """An issue merged into another: its id keeps leading to the problem (links, alerts)."""
+
+    __tablename__ = "issue_redirects"
+    issue_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    merged_into: Mapped[int] = mapped_column(Integer)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IssueLink(Base):

@@ -19,6 +19,7 @@ stored again.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import unicodedata
@@ -30,6 +31,7 @@ from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cxradar.intelligence.customers import known_author
 from cxradar.privacy import contains_personal_data, redact
 from cxradar.records import MentionRecord, RowError, TicketRecord
 from cxradar.schema import (
@@ -67,6 +69,19 @@ class StoreResult:
         self.fetched += other.fetched
         self.new += other.new
         self.already_stored += other.already_stored
+
+
+RESHARE_KIND = "reshare"
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,400}>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^<>]{0,400}>", re.IGNORECASE)
+
+
+def plain_text(value: str | None) -> str | None:
+    """Markup a source left in a text, decoded: tags removed (line breaks kept), entities
+    such as ``&amp;`` turned into their characters (``&``)."""
+    if not value or ("<" not in value and "&" not in value):
+        return value
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", value)))
 
 
 def content_hash(text: str) -> str:
@@ -113,7 +128,7 @@ def store_mentions(
 
 
 def _mention_row(record: MentionRecord, source_id: int, redact_pii: bool) -> dict:
-    title, text = record.title, record.text
+    title, text = plain_text(record.title), plain_text(record.text) or ""
     if redact_pii:
         title, text = (redact(title) if title else title), redact(text)
     return {
@@ -193,7 +208,8 @@ def _refresh_ticket_state(session: Session, rows: list[dict]) -> int:
 
 
 def _ticket_row(record: TicketRecord, source_id: int, redact_pii: bool) -> dict:
-    subject, body, customer = record.subject, record.body, record.customer
+    subject, body = plain_text(record.subject) or "", plain_text(record.body) or ""
+    customer = record.customer
     if redact_pii:
         subject, body = redact(subject), redact(body)
         if contains_personal_data(customer):  # an e-mail as customer id: keep it distinct
@@ -269,31 +285,84 @@ def _insert_ignore(session: Session, table, rows: list[dict]) -> int:
 
 
 def link_duplicates(session: Session, mention_ids: Sequence[int]) -> int:
-    """Point each given mention whose text was seen before at the first copy."""
+    """Point each given mention that repeats a post at that post's first copy.
+
+    A copy is a duplicate only when the same customer posts it again (on another channel, an
+    edit, a re-post) or when it is an explicit re-share of another post (kind "reshare": a
+    retweet, boost, repost or quote, where the source marks it). The same words from
+    different customers are different customers ("app down?", "Paket kam beschädigt an");
+    the same text from many accounts within an hour is a bot burst (noise), not a copy.
+    """
     if not mention_ids:
         return 0
-    hashes = session.execute(
-        select(Mention.id, Mention.content_hash).where(Mention.id.in_(mention_ids))
+    given = session.execute(
+        select(Mention.id, Mention.content_hash, Mention.author, Mention.kind, Mention.extra).where(
+            Mention.id.in_(mention_ids)
+        )
     ).all()
-    # The copy the others point at is the first original post: a boost stored before the
-    # post it boosts must not turn that post into its duplicate.
-    candidates: dict[str, dict[bool, int]] = {}
-    for digest, kind, first in session.execute(
-        select(Mention.content_hash, Mention.kind, func.min(Mention.id))
-        .where(Mention.content_hash.in_({h for _, h in hashes}))
-        .group_by(Mention.content_hash, Mention.kind)
+    first_post: dict[str, int] = {}  # hash -> first post that is no re-share
+    first_share: dict[str, int] = {}  # hash -> first re-share (for shares of unseen posts)
+    first_by_author: dict[tuple[str, str], int] = {}
+    for mention_id, digest, author, kind in session.execute(
+        select(Mention.id, Mention.content_hash, Mention.author, Mention.kind)
+        .where(Mention.content_hash.in_({row[1] for row in given}))
+        .order_by(Mention.id)
     ):
-        by_role = candidates.setdefault(digest, {})
-        shared = kind == "reshare"
-        by_role[shared] = min(first, by_role.get(shared, first))
-    firsts = {digest: roles.get(False, roles.get(True)) for digest, roles in candidates.items()}
+        if kind == RESHARE_KIND:
+            first_share.setdefault(digest, mention_id)
+            continue
+        first_post.setdefault(digest, mention_id)
+        if known_author(author):
+            first_by_author.setdefault((digest, author), mention_id)
+    shared = _shared_posts(session, [row[4] for row in given if row[3] == RESHARE_KIND])
     linked = 0
-    for mention_id, digest in hashes:
-        first = firsts[digest]
-        if first != mention_id:
-            session.get(Mention, mention_id).duplicate_of = first
-            linked += 1
+    for mention_id, digest, author, kind, extra in given:
+        if kind == RESHARE_KIND:
+            # The post the source says was shared (a quote adds words of its own), else
+            # the first post with the same words.
+            first = _reference(extra, shared) or first_post.get(digest, first_share.get(digest))
+        elif known_author(author):
+            first = first_by_author.get((digest, author))
+        else:
+            first = None  # no author: every such post is its own customer
+        mention = session.get(Mention, mention_id)
+        target = first if first is not None and first != mention_id else None
+        if target is not None:
+            target = session.get(Mention, target).duplicate_of or target  # the first copy
+        if mention.duplicate_of != target:
+            mention.duplicate_of = target
+            linked += target is not None
     return linked
+
+
+_REFERENCES = ("reshare_of", "reshare_url")  # where connectors name the shared post
+
+
+def _shared_posts(session: Session, extras: list) -> dict[str, int]:
+    """External id or URL -> id of the stored post that re-shares name."""
+    refs = {str(e[k]) for e in extras if isinstance(e, dict) for k in _REFERENCES if e.get(k)}
+    if not refs:
+        return {}
+    found: dict[str, int] = {}
+    for mention_id, external_id, url in session.execute(
+        select(Mention.id, Mention.external_id, Mention.url)
+        .where(Mention.kind != RESHARE_KIND)
+        .where((Mention.external_id.in_(refs)) | (Mention.url.in_(refs)))
+        .order_by(Mention.id)
+    ):
+        found.setdefault(external_id, mention_id)
+        if url:
+            found.setdefault(url, mention_id)
+    return found
+
+
+def _reference(extra, shared: dict[str, int]) -> int | None:
+    if not isinstance(extra, dict):
+        return None
+    for key in _REFERENCES:
+        if extra.get(key) and str(extra[key]) in shared:
+            return shared[str(extra[key])]
+    return None
 
 
 def read_cursor(session: Session, source_id: int, key: str) -> str | None:

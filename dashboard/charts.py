@@ -128,6 +128,44 @@ def issue_sparkline(counts: list[int], start, title: str | None = None) -> go.Fi
     return figure
 
 
+LABEL_COLOURS = {"systemic": "#d62728", "emerging": "#ff9f1c", "isolated": "#9e9e9e"}
+
+
+def brand_problems(top: pd.DataFrame, language: str, share_label: str) -> go.Figure:
+    """Each brand's top problems side by side: one panel per brand, a bar per problem
+    (its share of the brand's complaints), coloured by the problem's label."""
+    from plotly.subplots import make_subplots
+
+    brands = list(dict.fromkeys(top["brand"]))[:4]
+    figure = make_subplots(
+        rows=1, cols=max(len(brands), 1), subplot_titles=[chart(b) for b in brands]
+    )
+    for column, brand in enumerate(brands, start=1):
+        part = top[top["brand"] == brand]
+        titles = [
+            chart(row["title_de"] if language == "de" and row["title_de"] else row["title"])
+            for row in part.to_dict("records")
+        ]
+        colours = [LABEL_COLOURS.get(kind, BAR_COLOUR) for kind in part["classification"]]
+        figure.add_trace(
+            go.Bar(
+                x=list(part["share"]),
+                y=[title[:40] for title in titles],
+                orientation="h",
+                marker={"color": colours},
+                hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+                showlegend=False,
+            ),
+            row=1,
+            col=column,
+        )
+        figure.update_yaxes(autorange="reversed", type="category", row=1, col=column)
+        figure.update_xaxes(tickformat=".0%", title_text=chart(share_label), row=1, col=column)
+    figure.update_layout(height=max(220, 60 + 36 * int(top.groupby("brand").size().max())),
+                         margin=_MARGIN)
+    return figure
+
+
 def alerts_for(alerts: pd.DataFrame, sources: tuple[str, ...] = ()) -> pd.DataFrame:
     """The alerts about what a chart shows: overall and per-source spikes of shown sources."""
     if alerts.empty or not sources:

@@ -54,9 +54,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "neutral": "neutral",
         "positive": "positive",
         "systemic": "Systemic",
+        "emerging": "Emerging",
         "isolated": "Isolated",
-        "systemic_help": "Many customers, several channels or days, or confirmed by tickets.",
-        "isolated_help": "A one-off: few customers, one channel, short-lived.",
+        "systemic_help": "Many customers, and spread to several channels, lasting several "
+        "days or confirmed by support tickets.",
+        "emerging_help": "Several customers with the same problem, not (yet) systemic: the "
+        "evidence says what it still lacks.",
+        "isolated_help": "A one-off: one or two customers. A case for support.",
+        "single_complaints": "Single complaints ({count})",
+        "single_complaints_help": "One post each, like no other complaint: isolated issues "
+        "listed after the grouped ones.",
+        "issue_list": "Issues",
+        "brands_compared": "Brands compared",
+        "brands_compared_help": "Each brand's top problems: the share of the brand's "
+        "complaints each one holds.",
+        "brands_compared_one": "Complaints name one brand here; configure competitors under "
+        "brands: to compare them.",
+        "share_of_complaints": "Share of the brand's complaints",
+        "col_brands": "Brands",
+        "keywords": "Keywords",
+        "issue_merged": "Issue #{old} was merged into #{new}; showing #{new}.",
+        "history_merged": "took over issue #{issue}",
+        "history_split": "split off issue #{issue}",
         "col_type": "Type",
         "col_issue": "Issue",
         "col_severity": "Severity",
@@ -230,9 +249,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "neutral": "neutral",
         "positive": "positiv",
         "systemic": "Systemisch",
+        "emerging": "Aufkommend",
         "isolated": "Einzelfall",
-        "systemic_help": "Viele Kunden, mehrere Kanäle oder Tage, oder durch Tickets bestätigt.",
-        "isolated_help": "Ein Einzelfall: wenige Kunden, ein Kanal, kurzlebig.",
+        "systemic_help": "Viele Kunden, und auf mehreren Kanälen, über mehrere Tage oder "
+        "durch Support-Tickets bestätigt.",
+        "emerging_help": "Mehrere Kunden mit demselben Problem, (noch) nicht systemisch: die "
+        "Evidenz sagt, was noch fehlt.",
+        "isolated_help": "Ein Einzelfall: ein oder zwei Kunden. Ein Fall für den Support.",
+        "single_complaints": "Einzelne Beschwerden ({count})",
+        "single_complaints_help": "Je ein Beitrag, keiner anderen Beschwerde ähnlich: "
+        "Einzelfälle nach den gruppierten Problemen.",
+        "issue_list": "Probleme",
+        "brands_compared": "Marken im Vergleich",
+        "brands_compared_help": "Die größten Probleme jeder Marke: ihr Anteil an den "
+        "Beschwerden über die Marke.",
+        "brands_compared_one": "Die Beschwerden nennen hier nur eine Marke; Wettbewerber unter "
+        "brands: konfigurieren, um sie zu vergleichen.",
+        "share_of_complaints": "Anteil an den Beschwerden der Marke",
+        "col_brands": "Marken",
+        "keywords": "Schlüsselwörter",
+        "issue_merged": "Problem #{old} wurde mit #{new} zusammengeführt; gezeigt wird #{new}.",
+        "history_merged": "hat Problem #{issue} übernommen",
+        "history_split": "von Problem #{issue} abgetrennt",
         "col_type": "Art",
         "col_issue": "Problem",
         "col_severity": "Schwere",

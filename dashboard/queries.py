@@ -43,6 +43,7 @@ from cxradar.schema import (
     IngestError,
     Issue,
     IssueLink,
+    IssueRedirect,
     Mention,
     SentimentCorrection,
     Source,
@@ -287,20 +288,27 @@ ISSUE_COLUMNS = (
         for name in ISSUE_FIELDS
         if name not in ("id", "classification", "severity", "keywords")
     ]
-    + ["source_names"]
+    + ["source_names", "brands", "history"]
 )
+LABEL_ORDER = {"systemic": 0, "emerging": 1, "isolated": 2}
 
 
 def issues(
     engine: Engine,
     period: Period | None = None,
     classification: str | None = None,
-    limit: int = 200,
+    brands: tuple[str, ...] = (),
+    limit: int = 500,
 ) -> pd.DataFrame:
-    """Issues seen in the period (all when None): systemic first, then by severity."""
-    systemic_first = case((Issue.classification == "systemic", 0), else_=1)
+    """Issues seen in the period (all when None): grouped issues (two or more complaints)
+    first, systemic, then emerging, then isolated, each by score then severity; single complaints
+    after them (``single``). ``brands``: only issues about one of these brands."""
+    order = case(
+        (Issue.classification == "systemic", 0), (Issue.classification == "emerging", 1), else_=2
+    )
+    single = case((Issue.mentions <= 1, 1), else_=0)
     query = select(*[getattr(Issue, name) for name in ISSUE_COLUMNS]).order_by(
-        systemic_first, Issue.severity.desc(), Issue.id
+        single, order, Issue.score.desc(), Issue.severity.desc(), Issue.id
     )
     if period is not None:
         start, end = period.bounds()
@@ -308,10 +316,62 @@ def issues(
     if classification:
         query = query.where(Issue.classification == classification)
     with engine.connect() as connection:
-        rows = connection.execute(query.limit(limit)).all()
+        rows = connection.execute(query).all()
     frame = pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+    frame["brands"] = [list(entries or []) for entries in frame["brands"]]
+    if brands:
+        wanted = {brand.casefold() for brand in brands}
+        frame = frame[[any(e["brand"].casefold() in wanted for e in es) for es in frame["brands"]]]
+    frame = frame.reset_index(drop=True)
     frame["source_names"] = [", ".join(names or []) for names in frame["source_names"]]
-    return frame
+    frame["brand_names"] = [", ".join(e["brand"] for e in es[:3]) for es in frame["brands"]]
+    frame["title"] = [
+        title or label for title, label in zip(frame["title"], frame["label"], strict=True)
+    ]
+    frame["single"] = frame["mentions"] <= 1
+    grouped = frame[~frame["single"]].head(limit)
+    return pd.concat([grouped, frame[frame["single"]].head(limit)], ignore_index=True)
+
+
+def brand_comparison(engine: Engine, period: Period | None = None, top: int = 5) -> pd.DataFrame:
+    """Each brand's top problems, side by side: per brand its issues by the brand's
+    customers, with the share of the brand's complaints in issues each one holds (its
+    share of voice among the brand's complaints)."""
+    query = select(Issue.id, Issue.title, Issue.title_de, Issue.classification, Issue.brands)
+    if period is not None:
+        start, end = period.bounds()
+        query = query.where(Issue.last_seen >= start, Issue.first_seen < end)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    records = [
+        {
+            "brand": entry["brand"],
+            "id": issue_id,
+            "title": title,
+            "title_de": title_de,
+            "classification": label,
+            "customers": int(entry["customers"]),
+            "complaints": int(entry["complaints"]),
+        }
+        for issue_id, title, title_de, label, entries in rows
+        for entry in entries or []
+    ]
+    columns = ["brand", "id", "title", "title_de", "classification", "customers", "complaints"]
+    frame = pd.DataFrame(records, columns=columns)
+    if frame.empty:
+        return frame.assign(share=pd.Series(dtype=float))
+    totals = frame.groupby("brand")["complaints"].transform("sum")
+    frame["share"] = frame["complaints"] / totals
+    frame = frame.sort_values(["brand", "customers", "complaints"], ascending=[True, False, False])
+    return frame.groupby("brand", sort=False).head(top).reset_index(drop=True)
+
+
+def issue_redirect(engine: Engine, issue_id: int) -> int | None:
+    """The issue an id was merged into, for links to an issue that no longer exists."""
+    with engine.connect() as connection:
+        return connection.scalar(
+            select(IssueRedirect.merged_into).where(IssueRedirect.issue_id == issue_id)
+        )
 
 
 def issue_daily_counts(
@@ -945,6 +1005,8 @@ QUERIES = {
         sentiment_by_day,
         volume_by,
         issues,
+        brand_comparison,
+        issue_redirect,
         issue_daily_counts,
         issue_mentions,
         issue_tickets,

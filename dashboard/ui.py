@@ -195,11 +195,24 @@ def _parse_date(value: str | None) -> date | None:
 # --- shared display helpers ---------------------------------------------------------------------
 
 
+# Red for systemic, amber for emerging; isolated is neutral grey, never green ("fine").
+BADGES = {"systemic": "🔴 ", "emerging": "🟠 ", "isolated": "⚪ "}
+
+
 def badge(classification: str, t: Callable[[str], str]) -> str:
-    """The isolated/systemic flag as a short coloured label (emoji: tables cannot colour)."""
+    """The issue's label as a short coloured flag (emoji: tables cannot colour)."""
     if not isinstance(classification, str):  # a mention in no issue (None or NaN)
         return ""
-    return {"systemic": "🔴 ", "isolated": "🟢 "}.get(classification, "") + t(classification)
+    return BADGES.get(classification, "") + t(classification)
+
+
+def issue_title(issue, language: str) -> str:
+    """The issue's title in the reader's language where it has one."""
+    get = issue.get if isinstance(issue, dict) else lambda key, default=None: getattr(
+        issue, key, default
+    )
+    german = get("title_de") if language == "de" else None
+    return german or get("title") or get("label") or ""
 
 
 def empty_state(url: str, language: str, migrated: bool) -> None:
@@ -232,10 +245,12 @@ def issue_table(cx: Context, issues, trend: dict[int, list[int]] | None = None) 
     frame = issues.assign(
         badge=[badge(kind, t) for kind in issues["classification"]],
         trend=[(trend or {}).get(issue_id, []) for issue_id in issues["id"]],
+        shown_title=[issue_title(row, cx.language) for row in issues.to_dict("records")],
     )
     columns = {
         "badge": st.column_config.TextColumn(t("col_type")),
-        "label": st.column_config.TextColumn(t("col_issue"), width="large"),
+        "shown_title": st.column_config.TextColumn(t("col_issue"), width="large"),
+        "brand_names": st.column_config.TextColumn(t("col_brands")),
         "severity": st.column_config.ProgressColumn(
             t("col_severity"), min_value=0.0, max_value=1.0, format="%.2f"
         ),

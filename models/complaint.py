@@ -12,7 +12,12 @@ labels rows stored before the complaint existed from their stored vectors, witho
 re-encoding them.
 
 ``prob_complaint`` is the calibrated probability; ``complaint`` is ``prob >= threshold``,
-the threshold chosen on held-out rows when the head was trained (in its meta). The head file
+the threshold chosen on held-out rows when the head was trained (in its meta), except for
+an **inquiry**: a question asking for information ("How long does a SEPA transfer take?",
+"Gibt es eine Web-Version?") reports no problem, whatever the head says (the head learnt
+customer-service topics from reviews and feedback, and scores such questions 0.4-0.6).
+A "why" question stays a complaint ("Why is my card declined again?"), and so does any
+question the sentiment model calls negative. The head file
 is ``models/artifacts/complaint_head.npz`` (``complaint_head_vectors.npz``), or the path
 given as ``models.complaint_head`` in the YAML config or in ``$CXRADAR_COMPLAINT_HEAD``
 (held-out heads for evaluation).
@@ -21,6 +26,7 @@ given as ``models.complaint_head`` in the YAML config or in ``$CXRADAR_COMPLAINT
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +39,41 @@ COMPLAINT_HEAD_PATH = ARTIFACTS / "complaint_head.npz"  # vector + branch featur
 VECTOR_HEAD_PATH = ARTIFACTS / "complaint_head_vectors.npz"  # the vector alone
 HEAD_ENV = "CXRADAR_COMPLAINT_HEAD"
 TRAIN_COMMAND = "python -m models.training.train_complaint"
+
+
+# Words that open a question asking for information; "why"/"warum" questions are usually
+# complaints and are left out.
+INQUIRY_OPENERS = frozenset(
+    {
+        *("how", "what", "where", "when", "which", "who", "whom", "does", "do", "did", "is"),
+        *("are", "can", "could", "would", "will", "should", "may", "anyone", "anybody", "any"),
+        *("wie", "was", "wo", "wann", "welche", "welcher", "welches", "wer", "gibt", "kann"),
+        *("könnt", "könnte", "kennt", "weiß", "hat", "habt", "ist", "sind", "muss", "darf"),
+        *("jemand", "woher", "wohin"),
+    }
+)
+_QUESTION = re.compile(r"([^.!?]*)\?")
+_LEAD = re.compile(r"^(?:\s*(?:@\w+|#\w+|https?://\S+))+\s*")
+# A filler of one or two words before the question: "Quick one: ", "Hm, ", "Ehrlich gesagt: "
+_OPENER = re.compile(r"^\S+(?:\s+\S+)?[,:;]\s+")
+
+
+def is_inquiry(text: str) -> bool:
+    """A post that opens with a question asking for information: the question opens with an
+    asking word, after handles and at most a two-word filler ("Quick one:", "Ok so Is there
+    ...")."""
+    found = _QUESTION.search(text or "")
+    if not found or _LEAD.sub("", text[: found.start()]).strip():
+        return False  # no question, or one after a statement ("Declined again. Anyone else?")
+    question = _LEAD.sub("", found.group(1).strip())
+    words = _OPENER.sub("", question, count=1).split()
+    # "Ok so Is there ...": a capital after one or two words starts the question anew.
+    starts = [0] + [i for i in (1, 2) if i < len(words) and words[i][:1].isupper()]
+    return any(_asks(words[i]) for i in starts if i < len(words))
+
+
+def _asks(word: str) -> bool:
+    return word.casefold().strip("¿¡\"'“„") in INQUIRY_OPENERS
 
 
 @dataclass(frozen=True)
@@ -105,11 +146,17 @@ class ComplaintModel:
         return self.head.probabilities(x)[:, 1]
 
     def predict(
-        self, vectors: np.ndarray, features: np.ndarray | None = None
+        self,
+        vectors: np.ndarray,
+        features: np.ndarray | None = None,
+        texts: list[str] | None = None,
     ) -> list[ComplaintResult]:
+        """One verdict per row; with ``texts``, inquiries are never complaints."""
+        probabilities = self.probabilities(vectors, features)
+        asking = [is_inquiry(text) for text in texts] if texts is not None else None
         return [
-            ComplaintResult(bool(p >= self.threshold), float(p))
-            for p in self.probabilities(vectors, features)
+            ComplaintResult(bool(p >= self.threshold) and not (asking and asking[i]), float(p))
+            for i, p in enumerate(probabilities)
         ]
 
 

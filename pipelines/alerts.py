@@ -27,6 +27,7 @@ from cxradar.intelligence.alerts import (
     alert_severity,
     format_alert,
 )
+from cxradar.intelligence.customers import known_author
 from cxradar.intelligence.spikes import (
     BASELINE_SPAN,
     AlertBook,
@@ -37,10 +38,20 @@ from cxradar.intelligence.spikes import (
     bucket_floor,
     step_all,
 )
+from cxradar.issues_store import complaint_filter
 from cxradar.privacy import redact
 from cxradar.schedules import hourly_cron
-from cxradar.schema import Alert, Enrichment, Issue, Mention, PipelineState, Source, utcnow
-from pipelines.intelligence import issues, negative_filter
+from cxradar.schema import (
+    Alert,
+    Enrichment,
+    Issue,
+    IssueRedirect,
+    Mention,
+    PipelineState,
+    Source,
+    utcnow,
+)
+from pipelines.intelligence import issues
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
 
 KIND = "negative_spike"
@@ -70,6 +81,11 @@ class Scope:
     issue_id: int | None = None
 
 
+def issue_scope(key: str) -> str:
+    """An issue's scope name from its stable key: "issue:<key>" ("issue:291", "issue:topic:1")."""
+    return key if key.startswith("issue:") else f"issue:{key}"
+
+
 def scopes_for(
     source_names=(), brands=(), issues=(), trigger_issues=(), trigger_window: str = "day"
 ) -> list[Scope]:
@@ -83,9 +99,9 @@ def scopes_for(
         Scope("all", "day"),
         *(Scope(f"source:{name}", "day", source=name) for name in source_names),
         Scope("all (hourly)", "hour"),
-        *(Scope(f"issue:{key}", "day", issue_id=issue_id) for issue_id, key in issues),
+        *(Scope(issue_scope(key), "day", issue_id=issue_id) for issue_id, key in issues),
         *(
-            Scope(f"issue:{key}", trigger_window, kind=TRIGGER, issue_id=issue_id)
+            Scope(issue_scope(key), trigger_window, kind=TRIGGER, issue_id=issue_id)
             for issue_id, key in trigger_issues
         ),
     ]
@@ -138,7 +154,7 @@ def _negatives(*columns):
         select(*columns)
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(negative_filter(), Mention.duplicate_of.is_(None))
+        .where(complaint_filter(), Mention.duplicate_of.is_(None))
     )
 
 
@@ -467,7 +483,8 @@ def episode_facts(session, scope: Scope, start, end, issue_id: int | None) -> Ep
         query = query.where(Source.name == scope.source)
         scope = Scope(scope.name, scope.freq, scope.kind, brand=scope.brand)
     rows = session.execute(_about(session, scope, issue_id, query)).all()
-    people = {(source, author) if author else (None, mention_id)
+    # Placeholder names ("A Google User", "[deleted]") are no one in particular.
+    people = {(source, known_author(author)) if known_author(author) else (None, mention_id)
               for source, author, mention_id, _ in rows}
     first = min((_bucket_start(created) for *_, created in rows), default=None)
     return EpisodeFacts(len(people), tuple(sorted({row[0] for row in rows})), first)
@@ -483,7 +500,7 @@ def sample_posts(session, scope: Scope, start, end, issue_id: int | None) -> lis
     for source_id, author, mention_id, text in session.execute(
         _about(session, scope, issue_id, query).limit(200)
     ):
-        who = (source_id, author) if author else (None, mention_id)
+        who = (source_id, known_author(author)) if known_author(author) else (None, mention_id)
         if who not in seen and text and text.strip():
             seen.add(who)
             samples.append(redact(text))
@@ -495,6 +512,11 @@ def sample_posts(session, scope: Scope, start, end, issue_id: int | None) -> lis
 def alert_content(session, alert: Alert, dashboard_url: str, now: datetime) -> AlertContent:
     scope = scope_named(session, alert.kind, alert.scope)
     end = min(alert.window_end, max(now, alert.window_start))
+    if alert.issue_id is not None and session.get(Issue, alert.issue_id) is None:
+        # Merged into another issue since: follow it there.
+        redirect = session.get(IssueRedirect, alert.issue_id)
+        if redirect is not None:
+            alert.issue_id = redirect.merged_into
     issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
     if issue is None and alert.issue_id is not None:  # regrouped since: where its posts are
         alert.issue_id = top_issue(session, scope, alert.window_start, end)

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from cxradar.schema import Mention
-from pipelines.enrich import enrich_pending, normalise_pending, unenriched_ids
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.enrich import brand_matcher, enrich_pending, normalise_pending, unenriched_ids
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
 BACKFILL_START_ENV = "CXRADAR_BACKFILL_START"
 DEFAULT_BACKFILL_START = "2026-01-01"
@@ -71,10 +71,14 @@ def _of_day(window: tuple[datetime, datetime]):
     },
 )
 def mention_backfill(
-    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    models: ModelsResource,
+    cx_config: ConfigResource,
 ) -> dg.MaterializeResult:
     day = _of_day(day_window(context.partition_key))
-    normalised, _, _ = normalise_pending(db, models.get_language_detector(), *day)
+    brands = brand_matcher(cx_config.load())
+    normalised, _, _ = normalise_pending(db, models.get_language_detector(), brands, *day)
     with db.session() as session:
         pending = unenriched_ids(session, *day)
     if pending:

@@ -7,7 +7,7 @@ through workspace.yaml.
 import dagster as dg
 
 from cxradar.schedules import hourly_cron, tickets_cron
-from pipelines import alerts, backfill, enrich, ingest, intelligence, topics
+from pipelines import aggregates, alerts, backfill, enrich, ingest, intelligence, topics
 from pipelines.resources import (
     ConfigResource,
     DatabaseResource,
@@ -65,6 +65,7 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
         enrich.defs,
         topics.defs,
         intelligence.defs,
+        aggregates.defs,
         alerts.defs,
         backfill.defs,
         dg.Definitions(

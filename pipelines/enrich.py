@@ -22,11 +22,12 @@ from cxradar.intelligence.noise import (
     is_link_only,
     near_duplicates,
 )
+from cxradar.keywords import BrandMatcher
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
 from models.text import MODEL_TEXT_CHARS, model_text  # noqa: F401 (re-exported)
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
 ENRICH_GROUP = "enrich"
 BATCH = 256
@@ -57,9 +58,13 @@ class ProgressLog:
     automation_condition=dg.AutomationCondition.eager(),
 )
 def normalised_mentions(
-    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    models: ModelsResource,
+    cx_config: ConfigResource,
 ) -> dg.MaterializeResult:
-    processed, duplicates, noise = normalise_pending(db, models.get_language_detector())
+    brands = brand_matcher(cx_config.load())
+    processed, duplicates, noise = normalise_pending(db, models.get_language_detector(), brands)
     context.log.info(
         f"normalised {processed} mentions, {duplicates} cross-posts linked, "
         f"{noise} marked as noise (link-only or bot burst)"
@@ -69,7 +74,13 @@ def normalised_mentions(
     )
 
 
-def normalise_pending(db: DatabaseResource, detector, *where) -> tuple[int, int, int]:
+def brand_matcher(config) -> BrandMatcher:
+    return BrandMatcher([(brand.name, brand.keywords) for brand in config.brands])
+
+
+def normalise_pending(
+    db: DatabaseResource, detector, brands: BrandMatcher, *where
+) -> tuple[int, int, int]:
     """Normalise every mention not normalised yet (and matching ``where``), batch by batch.
 
     Returns (normalised, cross-posts linked, marked as noise). The hourly asset calls it
@@ -86,13 +97,18 @@ def normalise_pending(db: DatabaseResource, detector, *where) -> tuple[int, int,
             ).all()
             if not batch:
                 return processed, duplicates, noise
-            linked, marked = normalise_batch(session, batch, detector)
+            linked, marked = normalise_batch(session, batch, detector, brands)
             duplicates, noise = duplicates + linked, noise + marked
             processed += len(batch)
 
 
-def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, int]:
-    """Language, cross-post links and noise for mentions not normalised yet.
+def normalise_batch(
+    session, batch: Sequence[Mention], detector, brands: BrandMatcher
+) -> tuple[int, int]:
+    """Language, brand, cross-post links and noise for mentions not normalised yet.
+
+    A post whose source names no brand is about the configured brand it names (the
+    earliest, when it names several).
 
     Returns (cross-posts linked, marked as noise). Shared by the incremental asset and
     the partitioned backfill.
@@ -101,6 +117,9 @@ def normalise_batch(session, batch: Sequence[Mention], detector) -> tuple[int, i
     detected = detector.detect([model_text(m.title, m.text) for m in missing])
     for mention, lang in zip(missing, detected, strict=True):
         mention.lang = lang
+    for mention in batch:
+        if not mention.brand:
+            mention.brand = brands.brand_of(f"{mention.title or ''} {mention.text}")
     linked = link_duplicates(session, [m.id for m in batch])
     marked = mark_noise(session, batch)
     now = utcnow()
@@ -237,7 +256,7 @@ def enrich_batch(
     # branch's features.
     vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
     results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
-    complaints = complaint.predict(vectors, features)
+    complaints = complaint.predict(vectors, features, texts)
     linked = link_near_duplicates(session, batch, vectors)
     version = getattr(sentiment, "version", type(sentiment).__name__)
     for mention, vector, result, verdict in zip(batch, vectors, results, complaints, strict=True):
@@ -350,7 +369,7 @@ def ticket_embeddings(
             ).all()
             texts = [model_text(t.subject, t.body) for t in batch]
             vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
-            verdicts = complaint.predict(vectors, features)
+            verdicts = complaint.predict(vectors, features, texts)
             _store_ticket_vectors(session, batch, encoder, vectors, verdicts, detector, texts)
             complaints += sum(verdict.complaint for verdict in verdicts)
         progress.advance(len(batch))

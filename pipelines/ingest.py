@@ -281,7 +281,8 @@ def raw_mentions(
     def ingest_one(source) -> dict:
         if source.type == "file":
             path = config.resolve(source.path)
-            return ingest_files(db, source.name, path, read_mentions, store, context.log)
+            read = partial(read_mentions, brand=source.brand)
+            return ingest_files(db, source.name, path, read, store, context.log)
         if source.type in social:
             connector = social[source.type].connector(source, config.brands)
         else:

@@ -10,7 +10,8 @@ import random
 import dagster as dg
 from sqlalchemy import func, select, update
 
-from cxradar.schema import Enrichment, Mention, PipelineState, Topic, utcnow
+from cxradar.schema import Enrichment, Mention, Topic, utcnow
+from cxradar.state import TOPIC_FIT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes, vectors_from_bytes
 from pipelines.enrich import mention_enrichments, model_text
 from pipelines.resources import ConfigResource, DatabaseResource
@@ -19,20 +20,6 @@ TOPIC_GROUP = "topics"
 REFIT_GROWTH = 1.5  # refit once the corpus is 1.5x what the last fit saw
 FIT_SAMPLE = 20_000  # BERTopic fits on a sample; the rest is assigned by centroid
 ASSIGN_CHUNK = 5_000
-FIT_STATE_KEY = "topics.fit_corpus_size"
-
-
-def read_state(session, key: str) -> str | None:
-    row = session.get(PipelineState, key)
-    return row.value if row else None
-
-
-def write_state(session, key: str, value: str) -> None:
-    row = session.get(PipelineState, key)
-    if row is None:
-        session.add(PipelineState(key=key, value=value))
-    else:
-        row.value = value
 
 
 def load_topics(session):
@@ -86,7 +73,7 @@ def mention_topics(
     brand_words = [word for brand in config.brands for word in [brand.name, *brand.keywords]]
     with db.session() as session:
         corpus = session.scalar(select(func.count(Enrichment.mention_id))) or 0
-        fitted_on = int(read_state(session, FIT_STATE_KEY) or 0)
+        fitted_on = int(read_state(session, TOPIC_FIT) or 0)
         old_topics = load_topics(session)
     refit = not old_topics or corpus >= REFIT_GROWTH * max(fitted_on, 1)
     modeler = _modeler(config, brand_words)
@@ -129,7 +116,7 @@ def _refit(context, db, modeler, old_topics, corpus: int) -> int:
                 .where(Enrichment.mention_id == mention_id)
                 .values(topic_id=int(topic_id))
             )
-        write_state(session, FIT_STATE_KEY, str(corpus))
+        write_state(session, TOPIC_FIT, str(corpus))
     context.log.info(f"{len(fit.topics)} topics")
     return len(ids)
 

@@ -13,6 +13,11 @@ from tests.pipelines.small_corpus import write_corpus
 
 ISSUE_KEYS = {
     "id",
+    "title",
+    "title_de",
+    "brands",
+    "single",
+    "history",
     "label",
     "keywords",
     "classification",
@@ -74,7 +79,24 @@ def test_issues_json_has_every_field_and_both_labels(ran, capsys):
     assert rows and all(row.keys() >= ISSUE_KEYS for row in rows)
     labels = [row["classification"] for row in rows]
     assert labels[0] == "systemic" and "isolated" in labels  # systemic first
-    assert all(row["classification"] in {"systemic", "isolated"} for row in rows)
+    assert all(row["classification"] in {"systemic", "emerging", "isolated"} for row in rows)
+    # Grouped issues come first, single complaints after them.
+    singles = [row["single"] for row in rows]
+    assert singles == sorted(singles)
+    top = rows[0]
+    assert "declined" in top["title"].casefold() or "abgelehnt" in top["title_de"].casefold()
+    assert top["brands"][0]["brand"] == "Finora" and top["brands"][0]["customers"] >= 10
+
+
+@pytest.mark.slow
+def test_issues_table_lists_titles_and_filters_by_brand(ran, capsys):
+    assert main(["--database", ran, "issues"]) == 0
+    table = capsys.readouterr().out
+    assert "systemic" in table and "Finora" in table
+    assert main(["--database", ran, "issues", "--brand", "finora", "--json"]) == 0
+    assert json_lines(capsys.readouterr().out)
+    assert main(["--database", ran, "issues", "--brand", "Zentra", "--json"]) == 0
+    assert json_lines(capsys.readouterr().out) == []
 
 
 @pytest.mark.slow

@@ -74,7 +74,7 @@ def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, caps
     with session_scope(demo_db) as session:  # the planted problem: the top systemic issue
         systemic = session.scalar(
             select(Issue.id).where(Issue.classification == "systemic").order_by(
-                Issue.authors.desc()
+                Issue.score.desc(), Issue.severity.desc()
             )
         )
     # One message for the spike, about the planted problem, on the day it began; the

@@ -45,12 +45,13 @@ def test_timestamps_come_back_as_utc(db_url):
     assert stored.kind == "post" and stored.rating == 2
 
 
-def test_cross_posts_are_kept_and_linked_to_the_first_copy(db_url):
+def test_a_customers_cross_post_is_linked_to_their_first_copy(db_url):
     text = "Finora login broken since the update!! https://example.com/a"
     records = [
-        mention("reddit", "r1", text),
-        mention("mastodon", "m1", "finora LOGIN broken since the update https://t.co/x"),
-        mention("reddit", "r2", "Something else entirely"),
+        mention("reddit", "r1", text, author="anna"),
+        mention("mastodon", "m1", "finora LOGIN broken since the update https://t.co/x",
+                author="anna"),
+        mention("reddit", "r2", "Something else entirely", author="anna"),
     ]
     with session_scope(db_url) as session:
         store_mentions(session, records, "file")
@@ -59,6 +60,42 @@ def test_cross_posts_are_kept_and_linked_to_the_first_copy(db_url):
     with session_scope(db_url) as session:
         rows = dict(session.execute(select(Mention.external_id, Mention.duplicate_of)).all())
     assert rows["m1"] == ids[0] and rows["r1"] is None and rows["r2"] is None
+
+
+def test_the_same_words_from_different_customers_are_different_customers(db_url):
+    records = [
+        mention("trustpilot", f"t{i}", "Paket kam beschädigt an", author=f"kunde{i}")
+        for i in range(5)
+    ]
+    records += [  # no author, or a placeholder: each post its own customer
+        mention("googleplay", "g1", "Paket kam beschädigt an", author="A Google User"),
+        mention("googleplay", "g2", "Paket kam beschädigt an"),
+        # ... but a retweet is the same complaint seen again
+        mention("twitter", "rt", "Paket kam beschädigt an", author="kunde9", kind="reshare"),
+    ]
+    with session_scope(db_url) as session:
+        store_mentions(session, records, "file")
+        ids = list(session.scalars(select(Mention.id).order_by(Mention.id)))
+        assert link_duplicates(session, ids) == 1
+    with session_scope(db_url) as session:
+        rows = dict(session.execute(select(Mention.external_id, Mention.duplicate_of)).all())
+    assert rows.pop("rt") == ids[0]
+    assert set(rows.values()) == {None}
+
+
+def test_markup_and_entities_are_decoded_at_ingest(db_url):
+    records = [
+        mention("rss", "1", "Checkout &amp; login both down<br>since <b>3.1</b> &#8211; E42"),
+        mention("rss", "2", "I &lt;3 this app & its 5 < 6 stars"),
+    ]
+    with session_scope(db_url) as session:
+        store_mentions(session, records, "rss")
+    with session_scope(db_url) as session:
+        texts = dict(session.execute(select(Mention.external_id, Mention.text)).all())
+    assert texts == {
+        "1": "Checkout & login both down\nsince 3.1 – E42",
+        "2": "I <3 this app & its 5 < 6 stars",
+    }
 
 
 def test_a_boost_stored_before_its_post_never_makes_the_post_a_duplicate(db_url):

@@ -1,49 +1,54 @@
-"""Is a complaint isolated or systemic? Explainable statistics, verdict and evidence.
+"""Isolated, emerging or systemic? Explainable statistics, verdict and evidence.
 
-An *issue* is a group of complaints about the same thing (one topic, or a few
-near-identical posts). For each issue we count, ignoring exact/near duplicates
-(a post marked ``duplicate_of`` another never adds breadth) and re-shares (a
-mention of kind "reshare": a boost, repost or quote of another post):
+An *issue* is a group of complaints about the same problem (``grouping.py`` says how they
+are grouped). For each issue we count, ignoring exact/near duplicates (a post marked
+``duplicate_of`` another, i.e. the same customer posting it again, never adds breadth) and
+re-shares (a mention of kind "reshare": a boost, repost or quote of another post):
 
-* **authors**: distinct people (a post without an author counts as its own person),
-* **sources**: distinct channels (appstore, reddit, a forum ...),
+* **customers**: distinct authors; a post without an author, or with a placeholder such as
+  Google Play's "A Google User", counts as its own customer (``customers.py``),
+* **channels**: distinct sources (appstore, reddit, a forum ...),
 * **active days**: distinct calendar days (UTC) with at least one post,
-* **growth**: posts in the last 7 days against the 7 days before, relative to
-  ``now`` (the time of the newest data, so reruns on old data agree),
+* **growth**: posts in the last 7 days against the 7 days before, relative to ``now`` (the
+  time of the newest data, so reruns on old data agree); unknown unless the data reaches
+  back over both weeks (a corpus that starts inside the earlier week cannot say "growing"),
 * **tickets**: support tickets linked to the issue (private corroboration),
 * **negative share**: share of posts that are negative (negative text or a 1-2 star rating),
-* **reach**: summed audience (upvotes, followers ...), at least 1 per post.
+* **reach**: summed audience (upvotes, followers ...), at least 1 per post,
+* **brands**: the configured brands the complaints are about, with customers per brand.
 
-Rule (with the default thresholds in brackets), in this order:
+The verdict, with the default thresholds (``thresholds.systemic`` in the config):
 
-1. Fewer than ``min_authors`` (5) distinct authors: **isolated**, always. One or
-   two loud customers are a case for support, not a systemic problem.
-2. Enough authors, on at least ``min_sources`` (2) channels, AND either active on
-   ``min_active_days`` (3) different days or corroborated by ``min_tickets`` (1)
-   support tickets: **systemic**.
-3. Otherwise the score decides: **systemic** when score >= ``systemic_score`` (0.5).
-   This catches, e.g., many customers who keep complaining on a single channel.
+1. At most ``isolated_max_authors`` (2) customers: **isolated**, a one-off for support.
+2. At least ``min_authors`` (5) customers, and the problem has *either* spread to
+   ``min_sources`` (2) channels, *or* persisted over ``min_active_days`` (3) days, *or* been
+   confirmed by ``min_tickets`` (1) support ticket: **systemic**.
+3. Anything between: **emerging**, several customers with the same problem that is not (yet)
+   systemic; the evidence says what it still lacks. Many customers are never isolated, even
+   on one channel and one day.
 
-Score (0..1): a weighted sum of five parts, each 0..1. A part is half-full when
-its threshold is just met and full at twice the threshold:
-authors 30 %, channels 20 %, active days 20 %, tickets 20 %, growth 10 % (full at
-+100 % week on week; shrinking or unknown growth gives 0).
+Score (0..1, ranks issues; it does not decide the verdict): a weighted sum of five parts,
+each 0..1, half-full when its threshold is just met and full at twice the threshold:
+customers 30 %, channels 20 %, active days 20 %, tickets 20 %, growth 10 % (full at +100 %
+week on week; shrinking or unknown growth gives 0).
 
-Severity (0..1) = negativity x reach x breadth, so all three must be high:
-negativity is the negative share; reach is log10(1 + reach) / log10(1 + 100,000)
-(capped at 1); breadth is ln(1 + authors) / ln(1 + 100) (capped at 1). Logarithms
-make 10x more reach or people count the same at any size.
+Severity (0..1) = negativity x reach x breadth, so all three must be high: negativity is the
+negative share; reach is log10(1 + reach) / log10(1 + 100,000) (capped at 1); breadth is
+ln(1 + customers) / ln(1 + 100) (capped at 1). Logarithms make 10x more reach or people count
+the same at any size. Alerts use the same 0..1 scale.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from cxradar.intelligence.customers import customer_key
 from cxradar.intelligence.text_safety import shorten
 
 WEEK = timedelta(days=7)
@@ -53,8 +58,11 @@ AUTHOR_SATURATION = 100  # this many people gives the full breadth factor
 SAMPLE_COUNT = 3
 QUOTE_LENGTH = 160
 NEGATIVE_RATING = 2  # 1-2 stars count as negative whatever the words say
+NEAR_COPY_OVERLAP = 0.6  # evidence quotes sharing this share of their words say the same
+LISTED_BRANDS = 4
 
-Classification = Literal["systemic", "isolated"]
+Classification = Literal["systemic", "emerging", "isolated"]
+CLASSIFICATIONS: tuple[Classification, ...] = ("systemic", "emerging", "isolated")
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,16 @@ class IssueMention:
     duplicate_of: int | None
     url: str | None
     kind: str = "post"  # a "reshare" (boost, repost, quote) never adds a customer
+    brand: str | None = None
 
     @property
     def is_negative(self) -> bool:
         low_rating = self.rating is not None and self.rating <= NEGATIVE_RATING
         return self.sentiment == "negative" or low_rating
+
+    @property
+    def customer(self) -> str:
+        return customer_key(self.author, self.mention_id)
 
 
 @dataclass(frozen=True)
@@ -89,20 +102,27 @@ class LinkedTicket:
 
 @dataclass(frozen=True)
 class SystemicThresholds:
-    """When an issue counts as systemic; the defaults suit a mid-sized brand."""
+    """When an issue counts as isolated, emerging or systemic; defaults suit a mid-sized brand."""
 
-    min_authors: int = 5  # distinct people needed before anything is called systemic
-    min_sources: int = 2  # distinct channels for the breadth rule
-    min_active_days: int = 3  # distinct days with posts for the persistence rule
-    min_tickets: int = 1  # linked support tickets that corroborate it (0: tickets are not used)
-    systemic_score: float = 0.5  # score from which an issue with enough authors is systemic
+    isolated_max_authors: int = 2  # this many customers or fewer: a one-off, isolated
+    min_authors: int = 5  # distinct customers needed before anything is called systemic
+    min_sources: int = 2  # ... and spread to this many channels,
+    min_active_days: int = 3  # ... or persisting over this many days,
+    min_tickets: int = 1  # ... or confirmed by this many tickets (0: tickets are not used)
+
+
+@dataclass(frozen=True)
+class BrandCount:
+    brand: str
+    customers: int
+    complaints: int
 
 
 @dataclass(frozen=True)
 class IssueStats:
-    mentions: int  # without duplicates
+    mentions: int  # without duplicates and re-shares
     duplicates: int
-    authors: int
+    authors: int  # distinct customers
     sources: int
     source_names: tuple[str, ...]  # most frequent first
     active_days: int
@@ -112,13 +132,15 @@ class IssueStats:
     recurrence: float  # active_days / span_days: 1.0 = every day
     last_week: int  # posts in (now - 7 days, now]
     previous_week: int  # posts in (now - 14 days, now - 7 days]
-    growth: float | None  # last_week / previous_week - 1; None when the previous week is empty
+    growth: float | None  # last_week / previous_week - 1; None when it cannot be known
     negative_share: float
     reach: int
     tickets: int
     languages: tuple[str, ...]  # most frequent first
-    samples: tuple[str, ...]  # up to three short quotes from different authors
+    samples: tuple[str, ...]  # up to three short quotes from different customers
     now: datetime
+    brands: tuple[BrandCount, ...] = ()  # most customers first
+    source_counts: tuple[tuple[str, int], ...] = ()  # (channel, customers), most first
 
 
 @dataclass(frozen=True)
@@ -129,6 +151,7 @@ class IssueVerdict:
     evidence: str
     reasons: list[str] = field(default_factory=list)
     evidence_de: str = ""
+    missing: tuple[str, ...] = ()  # what an emerging issue still lacks to be systemic
 
 
 def _utc(moment: datetime) -> datetime:
@@ -141,50 +164,85 @@ def _ranked(values) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda value: (-counts[value], value)))
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _near_copy(quote: str, taken: Sequence[set[str]]) -> bool:
+    words = set(_WORDS.findall(quote.casefold()))
+    for other in taken:
+        union = words | other
+        if union and len(words & other) / len(union) >= NEAR_COPY_OVERLAP:
+            return True
+    return False
+
+
 def _pick_samples(mentions: Sequence[IssueMention]) -> tuple[str, ...]:
-    """Negative, informative posts from different people, the most seen first."""
+    """Negative, informative posts from different customers, never near-copies of each other."""
 
     def rank(mention: IssueMention):
         informative = min(len(mention.text.split()), 25)  # very short posts say little
         return (not mention.is_negative, -informative, -(mention.reach or 0), mention.mention_id)
 
     samples: list[str] = []
-    seen_authors: set[str] = set()
-    seen_texts: set[str] = set()
+    seen_customers: set[str] = set()
+    seen_words: list[set[str]] = []
     for mention in sorted(mentions, key=rank):
         quote = shorten(mention.text, QUOTE_LENGTH)
-        author_key = mention.author or f"#{mention.mention_id}"
-        if not quote or author_key in seen_authors or quote.casefold() in seen_texts:
+        if not quote or mention.customer in seen_customers or _near_copy(quote, seen_words):
             continue
         samples.append(quote)
-        seen_authors.add(author_key)
-        seen_texts.add(quote.casefold())
+        seen_customers.add(mention.customer)
+        seen_words.append(set(_WORDS.findall(quote.casefold())))
         if len(samples) == SAMPLE_COUNT:
             break
     return tuple(samples)
 
 
+def _brand_counts(originals: Sequence[IssueMention]) -> tuple[BrandCount, ...]:
+    customers: dict[str, set[str]] = defaultdict(set)
+    complaints: Counter = Counter()
+    for mention in originals:
+        if mention.brand:
+            customers[mention.brand].add(mention.customer)
+            complaints[mention.brand] += 1
+    counts = [BrandCount(b, len(customers[b]), complaints[b]) for b in customers]
+    return tuple(sorted(counts, key=lambda c: (-c.customers, -c.complaints, c.brand)))
+
+
+def _source_counts(originals: Sequence[IssueMention]) -> tuple[tuple[str, int], ...]:
+    customers: dict[str, set[str]] = defaultdict(set)
+    for mention in originals:
+        customers[mention.source].add(mention.customer)
+    return tuple(sorted(((s, len(c)) for s, c in customers.items()), key=lambda x: (-x[1], x[0])))
+
+
 def compute_issue_stats(
-    mentions: Sequence[IssueMention], tickets: Sequence[LinkedTicket], now: datetime
+    mentions: Sequence[IssueMention],
+    tickets: Sequence[LinkedTicket],
+    now: datetime,
+    data_since: datetime | None = None,
 ) -> IssueStats:
-    """Breadth, persistence, growth and corroboration of one issue (see the module docstring)."""
+    """Breadth, persistence, growth and corroboration of one issue (see the module docstring).
+
+    ``data_since``: when the stored data begins (the oldest post of any issue); growth is
+    only computed when it reaches back over both weeks compared.
+    """
     # Duplicates and re-shares (boosts, reposts, quotes) are the same complaint seen again.
     originals = [m for m in mentions if m.duplicate_of is None and m.kind != "reshare"]
-    counted = originals or list(mentions)  # an issue made only of duplicates still has a time span
-    if not counted:
-        raise ValueError("an issue needs at least one mention")
+    if not originals:
+        raise ValueError("an issue needs at least one original complaint")
     now = _utc(now)
-    times = [_utc(m.created_at) for m in counted]
+    times = [_utc(m.created_at) for m in originals]
     days = {moment.date() for moment in times}
     first_seen, last_seen = min(times), max(times)
     span_days = (last_seen.date() - first_seen.date()).days + 1
     last_week = sum(1 for t in times if now - WEEK < t <= now)
     previous_week = sum(1 for t in times if now - 2 * WEEK < t <= now - WEEK)
-    authors = {m.author or f"#{m.mention_id}" for m in originals}
+    covered = data_since is None or _utc(data_since) <= now - 2 * WEEK
     return IssueStats(
         mentions=len(originals),
         duplicates=len(mentions) - len(originals),
-        authors=len(authors),
+        authors=len({m.customer for m in originals}),
         sources=len({m.source for m in originals}),
         source_names=_ranked(m.source for m in originals),
         active_days=len(days),
@@ -194,13 +252,15 @@ def compute_issue_stats(
         recurrence=len(days) / span_days,
         last_week=last_week,
         previous_week=previous_week,
-        growth=(last_week / previous_week - 1.0) if previous_week else None,
-        negative_share=(sum(m.is_negative for m in originals) / len(originals)) if originals else 0,
+        growth=(last_week / previous_week - 1.0) if previous_week and covered else None,
+        negative_share=sum(m.is_negative for m in originals) / len(originals),
         reach=sum(max(m.reach or 0, 1) for m in originals),
         tickets=len({t.ticket_id for t in tickets}),
         languages=_ranked(m.lang for m in originals if m.lang),
         samples=_pick_samples(originals),
         now=now,
+        brands=_brand_counts(originals),
+        source_counts=_source_counts(originals),
     )
 
 
@@ -232,46 +292,66 @@ def issue_severity(stats: IssueStats) -> float:
     return round(stats.negative_share * reach * breadth, 4)
 
 
+def _signals(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, bool]:
+    """Which of the three ways to systemic the issue has taken."""
+    return {
+        "spread": stats.sources >= thresholds.min_sources,
+        "persisting": stats.active_days >= thresholds.min_active_days,
+        "confirmed": thresholds.min_tickets > 0 and stats.tickets >= thresholds.min_tickets,
+    }
+
+
 def classify_issue(
     stats: IssueStats, thresholds: SystemicThresholds | None = None
 ) -> IssueVerdict:
-    """Systemic or isolated, with a score, a severity and a paragraph of evidence."""
+    """Isolated, emerging or systemic, with a score, a severity and a paragraph of evidence."""
     thresholds = thresholds or SystemicThresholds()
-    score = systemic_score(stats, thresholds)
-    enough_authors = stats.authors >= thresholds.min_authors
-    enough_sources = stats.sources >= thresholds.min_sources
-    persistent = stats.active_days >= thresholds.min_active_days
-    corroborated = thresholds.min_tickets > 0 and stats.tickets >= thresholds.min_tickets
-    reasons = _reasons(stats, thresholds, enough_authors, enough_sources, persistent, corroborated)
-    if not enough_authors:
-        systemic = False
-    elif enough_sources and (persistent or corroborated):
-        systemic = True
-        reasons.append("rule met: enough people on enough channels, lasting or confirmed")
+    signals = _signals(stats, thresholds)
+    if stats.authors <= thresholds.isolated_max_authors:
+        classification: Classification = "isolated"
+    elif stats.authors >= thresholds.min_authors and any(signals.values()):
+        classification = "systemic"
     else:
-        systemic = score >= thresholds.systemic_score
-        comparison = ">=" if systemic else "<"
-        reasons.append(f"score {score:.2f} {comparison} {thresholds.systemic_score:.2f}")
-    classification: Classification = "systemic" if systemic else "isolated"
+        classification = "emerging"
+    missing = _missing(stats, thresholds, signals) if classification == "emerging" else ()
     return IssueVerdict(
         classification=classification,
-        score=score,
+        score=systemic_score(stats, thresholds),
         severity=issue_severity(stats),
         evidence=write_evidence(stats, classification, "en", thresholds),
-        reasons=reasons,
+        reasons=_reasons(stats, thresholds, signals),
         evidence_de=write_evidence(stats, classification, "de", thresholds),
+        missing=missing,
     )
 
 
-def _reasons(stats, thresholds, enough_authors, enough_sources, persistent, corroborated):
+def _missing(stats: IssueStats, thresholds: SystemicThresholds, signals) -> tuple[str, ...]:
+    missing = []
+    if stats.authors < thresholds.min_authors:
+        missing.append("customers")
+    if not any(signals.values()):
+        missing.append("spread, persistence or a ticket")
+    return tuple(missing)
+
+
+def _reasons(stats, thresholds, signals) -> list[str]:
     def check(ok: bool, text: str) -> str:
         return f"{'ok' if ok else 'below'}: {text}"
 
     return [
-        check(enough_authors, f"authors {stats.authors} (need {thresholds.min_authors})"),
-        check(enough_sources, f"channels {stats.sources} (need {thresholds.min_sources})"),
-        check(persistent, f"active days {stats.active_days} (need {thresholds.min_active_days})"),
-        check(corroborated, f"linked tickets {stats.tickets} (need {thresholds.min_tickets})"),
+        check(
+            stats.authors >= thresholds.min_authors,
+            f"customers {stats.authors} (need {thresholds.min_authors})",
+        ),
+        check(signals["spread"], f"channels {stats.sources} (need {thresholds.min_sources})"),
+        check(
+            signals["persisting"],
+            f"active days {stats.active_days} (need {thresholds.min_active_days})",
+        ),
+        check(
+            signals["confirmed"],
+            f"linked tickets {stats.tickets} (need {thresholds.min_tickets})",
+        ),
     ]
 
 
@@ -281,6 +361,10 @@ _MONTHS = {
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.",
            "Nov.", "Dez."],
+}
+_LABELS = {
+    "en": {"systemic": "Systemic", "emerging": "Emerging", "isolated": "Isolated"},
+    "de": {"systemic": "Systemisch", "emerging": "Aufkommend", "isolated": "Einzelfall"},
 }
 _LISTED_SOURCES = 4
 
@@ -309,6 +393,8 @@ def _trend(stats: IssueStats, language: str) -> str:
     if stats.growth is None:
         if stats.now - stats.first_seen <= WEEK:
             return "new in the last 7 days" if en else "neu in den letzten 7 Tagen"
+        if stats.previous_week:  # both weeks had posts, but the data does not cover both
+            return "active this week" if en else "diese Woche aktiv"
         return "back again this week" if en else "diese Woche wieder aufgetaucht"
     percent = round(stats.growth * 100)
     if percent >= 10:
@@ -316,6 +402,22 @@ def _trend(stats: IssueStats, language: str) -> str:
     if percent <= -10:
         return f"down {-percent}% week on week" if en else f"{percent} % zur Vorwoche"
     return "steady week on week" if en else "stabil zur Vorwoche"
+
+
+def _brand_list(stats: IssueStats, language: str) -> str:
+    """" Brands: Finora 20 customers, Zentra 3." when the issue concerns a brand."""
+    if not stats.brands:
+        return ""
+    en = language == "en"
+    parts = [
+        f"{b.brand} {_plural(b.customers, 'customer', 'customers') if en else b.customers}"
+        for b in stats.brands[:LISTED_BRANDS]
+    ]
+    if len(stats.brands) > LISTED_BRANDS:
+        parts.append("...")
+    if en:
+        return f" Brands: {', '.join(parts)}."
+    return f" Marken (Personen): {', '.join(parts)}."
 
 
 def _evidence_en(stats: IssueStats, classification: str) -> str:
@@ -328,7 +430,7 @@ def _evidence_en(stats: IssueStats, classification: str) -> str:
             when += f" (on {stats.active_days} of them)"
     else:
         when = f"on {first}"
-    text = f"{classification.capitalize()}: {who} on {where} ({_source_list(stats)}) "
+    text = f"{_LABELS['en'][classification]}: {who} on {where} ({_source_list(stats)}) "
     text += f"reported this {when}, {_trend(stats, 'en')}; "
     if stats.tickets:
         confirm = _plural(stats.tickets, "support ticket confirms", "support tickets confirm")
@@ -340,7 +442,6 @@ def _evidence_en(stats: IssueStats, classification: str) -> str:
 
 def _evidence_de(stats: IssueStats, classification: str) -> str:
     first = _day(stats.first_seen.date(), stats.now, "de")
-    label = "Systemisch" if classification == "systemic" else "Einzelfall"
     who = _plural(stats.authors, "Person", "Personen")
     where = "1 Kanal" if stats.sources == 1 else f"{stats.sources} Kanälen"
     if stats.active_days > 1 or stats.span_days > 1:
@@ -350,8 +451,8 @@ def _evidence_de(stats: IssueStats, classification: str) -> str:
     else:
         when = f"am {first}"
     verb = "hat" if stats.authors == 1 else "haben"
-    text = f"{label}: {who} auf {where} ({_source_list(stats)}) {verb} das {when} gemeldet, "
-    text += f"{_trend(stats, 'de')}; "
+    text = f"{_LABELS['de'][classification]}: {who} auf {where} ({_source_list(stats)}) "
+    text += f"{verb} das {when} gemeldet, {_trend(stats, 'de')}; "
     if stats.tickets:
         text += "1 Support-Ticket bestätigt es." if stats.tickets == 1 else (
             f"{stats.tickets} Support-Tickets bestätigen es."
@@ -361,29 +462,42 @@ def _evidence_de(stats: IssueStats, classification: str) -> str:
     return text
 
 
-def _shortfall(stats: IssueStats, thresholds: SystemicThresholds, language: str) -> str:
-    """Why an issue stays isolated, e.g. "Below the systemic bar: 2 customers (needs 5)."."""
+def _shortfall(
+    stats: IssueStats, classification: str, thresholds: SystemicThresholds, language: str
+) -> str:
+    """What keeps an issue from systemic, e.g. " Not yet systemic: needs more customers ..."."""
     en = language == "en"
-    missing = []
-    if stats.authors < thresholds.min_authors:
+    if classification == "isolated":
         people = _plural(stats.authors, "customer", "customers") if en else (
             _plural(stats.authors, "Person", "Personen"))
-        missing.append(f"{people} ({'needs' if en else 'nötig'} {thresholds.min_authors})")
-    if stats.sources < thresholds.min_sources:
-        where = _plural(stats.sources, "channel", "channels") if en else (
-            "1 Kanal" if stats.sources == 1 else f"{stats.sources} Kanäle")
-        missing.append(f"{where} ({'needs' if en else 'nötig'} {thresholds.min_sources})")
-    if not missing and stats.active_days < thresholds.min_active_days:
-        days = _plural(stats.active_days, "day", "days") if en else (
-            _plural(stats.active_days, "Tag", "Tage"))
-        shortfall = f"{days} ({'needs' if en else 'nötig'} {thresholds.min_active_days})"
-        if stats.tickets == 0:
-            shortfall += " and no confirming ticket" if en else " und kein bestätigendes Ticket"
-        missing.append(shortfall)
-    if not missing:
+        start = thresholds.isolated_max_authors + 1
+        if en:
+            return f" A one-off: {people} (emerging from {start})."
+        return f" Ein Einzelfall: {people} (aufkommend ab {start})."
+    needs = []
+    if stats.authors < thresholds.min_authors:
+        needs.append(
+            f"more customers ({stats.authors} so far, {thresholds.min_authors} needed)"
+            if en
+            else f"mehr Personen (bisher {stats.authors}, nötig {thresholds.min_authors})"
+        )
+    if not any(_signals(stats, thresholds).values()):
+        days = thresholds.min_active_days
+        if en:
+            needs.append(
+                f"a second channel ({stats.sources} so far), {days} active days "
+                f"({stats.active_days} so far) or a confirming support ticket"
+            )
+        else:
+            needs.append(
+                f"einen zweiten Kanal (bisher {stats.sources}), {days} aktive Tage "
+                f"(bisher {stats.active_days}) oder ein bestätigendes Support-Ticket"
+            )
+    if not needs:
         return ""
-    opening = "Below the systemic bar: " if en else "Unter der Schwelle für systemisch: "
-    return " " + opening + ", ".join(missing) + "."
+    if en:
+        return " Not yet systemic: needs " + " and ".join(needs) + "."
+    return " Noch nicht systemisch: es braucht " + " und ".join(needs) + "."
 
 
 def write_evidence(
@@ -396,8 +510,9 @@ def write_evidence(
     if language not in _MONTHS:
         raise ValueError(f"evidence language must be one of {sorted(_MONTHS)}, not {language!r}")
     text = (_evidence_en if language == "en" else _evidence_de)(stats, classification)
-    if classification == "isolated":
-        text += _shortfall(stats, thresholds or SystemicThresholds(), language)
+    if classification != "systemic":
+        text += _shortfall(stats, classification, thresholds or SystemicThresholds(), language)
+    text += _brand_list(stats, language)
     if stats.samples:
         opening, closing = ("„", "“") if language == "de" else ("“", "”")
         label = "Typisch" if language == "de" else "Typical"

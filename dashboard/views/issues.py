@@ -1,4 +1,5 @@
-"""Issues: systemic and isolated side by side, evidence, drill-down to mentions and tickets."""
+"""Issues: systemic, emerging and isolated, single complaints after them, the brands
+compared, evidence and a drill-down to mentions and tickets."""
 
 from __future__ import annotations
 
@@ -14,29 +15,83 @@ DRILL_KEY = "issue_drill_down"
 EVIDENCE_SHOWN = 5
 
 
-def side_by_side(cx: ui.Context, issues: pd.DataFrame) -> None:
+LABELS = ("systemic", "emerging", "isolated")
+SINGLES_SHOWN = 50
+
+
+def by_label(cx: ui.Context, issues: pd.DataFrame) -> None:
+    """Grouped issues under their label, most serious first; single complaints after them."""
     t = cx.t
-    for column, kind in zip(st.columns(2), ("systemic", "isolated"), strict=True):
-        part = issues[issues["classification"] == kind]
-        with column:
-            st.subheader(f"{ui.badge(kind, t)} ({len(part)})", help=t(f"{kind}_help"))
-            if part.empty:
-                st.caption(t("no_issues"))
-                continue
-            ui.issue_table(cx, part)
-            for _, issue in part.head(EVIDENCE_SHOWN).iterrows():
-                with st.expander(t("evidence_of", label=markdown(issue["label"]))):
-                    st.text(plain(issue["evidence"]))
+    grouped, singles = issues[~issues["single"]], issues[issues["single"]]
+    for kind in LABELS:
+        part = grouped[grouped["classification"] == kind]
+        st.subheader(f"{ui.badge(kind, t)} ({len(part)})", help=t(f"{kind}_help"))
+        if part.empty:
+            st.caption(t("no_issues"))
+            continue
+        ui.issue_table(cx, part)
+        for _, issue in part.head(EVIDENCE_SHOWN).iterrows():
+            title = ui.issue_title(issue.to_dict(), cx.language)
+            with st.expander(t("evidence_of", label=markdown(title))):
+                st.text(plain(issue["evidence"]))
+    with st.expander(t("single_complaints", count=len(singles)), expanded=False):
+        st.caption(t("single_complaints_help"))
+        if not singles.empty:
+            ui.issue_table(cx, singles.head(SINGLES_SHOWN))
+
+
+def brands_compared(cx: ui.Context) -> None:
+    """Each brand's top problems side by side, with their share of the brand's complaints."""
+    t = cx.t
+    top = cx.query("brand_comparison", cx.filters.period)
+    brands = list(dict.fromkeys(top["brand"]))
+    if len(brands) < 2:
+        st.caption(t("brands_compared_one"))
+        return
+    st.caption(t("brands_compared_help"))
+    st.plotly_chart(charts.brand_problems(top, cx.language, t("share_of_complaints")))
+    for column, brand in zip(st.columns(min(len(brands), 4)), brands[:4], strict=False):
+        part = top[top["brand"] == brand]
+        column.markdown(f"**{markdown(brand)}**")
+        column.dataframe(
+            table(
+                pd.DataFrame(
+                    {
+                        "issue": [ui.issue_title(r, cx.language) for r in part.to_dict("records")],
+                        "type": [ui.badge(kind, t) for kind in part["classification"]],
+                        "customers": part["customers"],
+                        "share": part["share"],
+                    }
+                )
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "issue": st.column_config.TextColumn(t("col_issue"), width="large"),
+                "type": t("col_type"),
+                "customers": st.column_config.NumberColumn(t("col_authors")),
+                "share": st.column_config.ProgressColumn(
+                    t("share_of_complaints"), min_value=0.0, max_value=1.0, format="percent"
+                ),
+            },
+        )
 
 
 def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
     """The issue to drill into, from the picker, seeded from ?issue= (shareable)."""
     ids = [int(i) for i in issues["id"]]
     labels = {
-        int(row.id): f"#{row.id} {ui.badge(row.classification, cx.t)} · {plain(row.label)}"
-        for row in issues.itertuples()
+        int(row["id"]): f"#{row['id']} {ui.badge(row['classification'], cx.t)} · "
+        + plain(ui.issue_title(row, cx.language))
+        for row in issues.to_dict("records")
     }
     wanted = st.query_params.get(ISSUE_PARAM, "")
+    if wanted.isdigit() and int(wanted) not in ids:
+        # A link to an issue merged since into another: follow it there, and say so.
+        merged_into = cx.query("issue_redirect", int(wanted))
+        if merged_into is not None and merged_into in ids:
+            st.info(cx.t("issue_merged", old=wanted, new=merged_into))
+            wanted = str(merged_into)
     if st.session_state.get(DRILL_KEY) not in ids:
         st.session_state[DRILL_KEY] = (
             int(wanted) if wanted.isdigit() and int(wanted) in ids else ids[0]
@@ -48,6 +103,7 @@ def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
 
 def drill_down(cx: ui.Context, issue: dict) -> None:
     t = cx.t
+    st.subheader(markdown(ui.issue_title(issue, cx.language)))
     columns = st.columns(5)
     columns[0].metric(t("col_type"), ui.badge(issue["classification"], t))
     columns[1].metric(t("col_severity"), f"{issue['severity']:.2f}")
@@ -56,6 +112,11 @@ def drill_down(cx: ui.Context, issue: dict) -> None:
     columns[4].metric(t("col_tickets"), issue["tickets"])
     st.markdown(f"**{t('evidence')}**")
     st.text(plain(issue["evidence"]))
+    if issue.get("label"):
+        st.caption(f"{t('keywords')}: {markdown(issue['label'])}")
+    history = [event for event in issue.get("history") or [] if event.get("event") != "created"]
+    if history:
+        st.caption(" · ".join(t(f"history_{e['event']}", issue=e.get("issue")) for e in history))
     period = cx.filters.period
     counts = cx.query("issue_daily_counts", [issue["id"]], period)[issue["id"]]
     st.plotly_chart(charts.issue_sparkline(counts, period.start))
@@ -86,7 +147,7 @@ def downloads(cx: ui.Context, issue: dict, mentions: pd.DataFrame, tickets: pd.D
         mime="text/csv",
     )
     words = {**TEXTS["en"], **TEXTS.get(cx.language, {})}
-    words.update({key: t(key) for key in ("systemic", "isolated")})
+    words.update({key: t(key) for key in LABELS})
     right.download_button(
         t("download_markdown"),
         lambda: exports.issue_markdown(issue, mentions, tickets, words),
@@ -97,17 +158,21 @@ def downloads(cx: ui.Context, issue: dict, mentions: pd.DataFrame, tickets: pd.D
 
 cx = ui.page_context()
 st.title(cx.t("page_issues"))
-all_issues = cx.query("issues", cx.filters.period)
+all_issues = cx.query("issues", cx.filters.period, brands=cx.filters.brands)
 if all_issues.empty:
     st.info(cx.t("no_issues"))
 else:
-    side_by_side(cx, all_issues)
-    st.download_button(
-        cx.t("download_issues_csv"),
-        lambda: exports.to_csv(all_issues),
-        file_name="cxradar-issues.csv",
-        mime="text/csv",
-    )
+    listed, compared = st.tabs([cx.t("issue_list"), cx.t("brands_compared")])
+    with listed:
+        by_label(cx, all_issues)
+        st.download_button(
+            cx.t("download_issues_csv"),
+            lambda: exports.to_csv(all_issues.drop(columns=["brands", "history"])),
+            file_name="cxradar-issues.csv",
+            mime="text/csv",
+        )
+    with compared:
+        brands_compared(cx)
     st.header(cx.t("drill_down"))
     selected = chosen_issue(cx, all_issues)
     drill_down(cx, all_issues[all_issues["id"] == selected].iloc[0].to_dict())

@@ -24,8 +24,9 @@ def search_controls(cx: ui.Context) -> tuple[tuple[str, ...], int | None, str]:
     )
     issues = cx.query("issues", cx.filters.period)
     labels = {None: t("any_issue")} | {
-        int(row.id): f"#{row.id} {ui.badge(row.classification, t)} · {plain(row.label)}"
-        for row in issues.itertuples()
+        int(row["id"]): f"#{row['id']} {ui.badge(row['classification'], t)} · "
+        + plain(ui.issue_title(row, cx.language))
+        for row in issues.to_dict("records")
     }
     issue_id = middle.selectbox(
         t("issue_filter"), list(labels), format_func=labels.get, key="mentions_issue"

@@ -69,7 +69,8 @@ def volume_section(cx: ui.Context) -> None:
 def issues_section(cx: ui.Context) -> None:
     t, period = cx.t, cx.filters.period
     st.subheader(t("top_issues"))
-    issues = cx.query("issues", period, limit=TOP_ISSUES)
+    issues = cx.query("issues", period, brands=cx.filters.brands, limit=TOP_ISSUES)
+    issues = issues[~issues["single"]].head(TOP_ISSUES)
     if issues.empty:
         st.info(t("no_issues"))
         return
@@ -77,7 +78,8 @@ def issues_section(cx: ui.Context) -> None:
     ui.issue_table(cx, issues, trend)
     st.page_link("views/issues.py", label=t("all_issues"), icon=":material/arrow_forward:")
     for _, issue in issues[issues["classification"] == "systemic"].head(EVIDENCE_SHOWN).iterrows():
-        with st.expander(t("evidence_of", label=markdown(issue["label"]))):
+        title = ui.issue_title(issue.to_dict(), cx.language)
+        with st.expander(t("evidence_of", label=markdown(title))):
             st.text(plain(issue["evidence"]))
 
 

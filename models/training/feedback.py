@@ -52,9 +52,9 @@ GERMEVAL_GENERAL = {"Allgemein"}
 # titles read naturally (each placeholder becomes the same token everywhere, as before).
 AIRLINE_PLACEHOLDERS = {
     "__num__": "2",
-    "__airport_code__": "ATL",
+    "__airport_code__": "the airport",
     "__twitter_at__": "@someone",
-    "__twitter_tag__": "#travel",
+    "__twitter_tag__": "",
     "__money__": "$50",
     "__email__": "someone@example.com",
     "__url__": "http://example.com",
@@ -76,6 +76,7 @@ class Feedback:
     created_at: datetime
     rating: int | None = None
     brand: str | None = None
+    kind: str = "post"  # "reshare": a retweet ("RT @user: ..."), which Twitter marks so
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -164,6 +165,7 @@ def airline_tweets(root: Path) -> list[Feedback]:
 
 # ------------------------------------------------------------------ GermEval 2017
 
+_RETWEET = re.compile(r"RT @\w+")
 _TWITTER_USER = re.compile(r"twitter\.com/([^/]+)/status", re.IGNORECASE)
 
 
@@ -200,11 +202,12 @@ def germeval_documents(root: Path) -> list[Feedback]:
         else:
             complaint = None
         user = _TWITTER_USER.search(url.replace("\\_", "_"))
+        text = (doc.findtext("text") or "").strip()
         rows.append(
             Feedback(
                 set_name="germeval-dev",
                 id=url,
-                text=(doc.findtext("text") or "").strip(),
+                text=text,
                 category=max(problems, key=problems.count) if problems else None,
                 complaint=complaint,
                 lang="de",
@@ -212,6 +215,7 @@ def germeval_documents(root: Path) -> list[Feedback]:
                 author=user.group(1).lower() if user else url,
                 created_at=_spread(url, 28),
                 brand="Deutsche Bahn",
+                kind="reshare" if _RETWEET.match(text) else "post",
                 extra={"relevant": relevant, "sentiment": sentiment},
             )
         )

@@ -161,3 +161,13 @@ def test_every_demo_file_parses_and_only_the_deliberate_bad_rows_fail():
     ]
     tickets = read_tickets(config.resolve(config.ticket_sources[0].path), source="support")
     assert len(tickets.records) >= 300 and not tickets.errors
+
+
+def test_the_sources_brand_fills_rows_that_name_none(tmp_path):
+    body = (
+        '{"source": "forum", "id": "1", "created_at": "2026-10-01T10:00:00Z", "text": "x"}\n'
+        '{"source": "forum", "id": "2", "created_at": "2026-10-01T10:00:00Z", "text": "y",'
+        ' "brand": "Zentra"}\n'
+    )
+    batch = read_mentions(write(tmp_path, "m.jsonl", body), brand="Finora")
+    assert [record.brand for record in batch.records] == ["Finora", "Zentra"]

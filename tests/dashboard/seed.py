@@ -46,6 +46,7 @@ SYSTEMIC_EVIDENCE = (
     "3 support tickets confirm it. <b>Typical</b>: “the SMS code never arrives”"
 )
 ISOLATED_EVIDENCE = "Isolated: 1 customer on 1 channel, once."
+EMERGING_EVIDENCE = "Emerging: 4 customers on 1 channel (reddit) reported this on 27 Oct."
 UNSURE_QUESTION = "Newest question: any news on Apple Pay?"
 UNSURE_PRAISE = "Love the savings pots, great app (0)"
 TOPICS = {
@@ -288,6 +289,9 @@ def add_issues(session) -> dict[str, Issue]:
             key="topic:1",
             topic_id=1,
             label="login · sms · code",
+            title="SMS code never arrives after the update",
+            title_de="SMS-Code kommt nach dem Update nicht an",
+            brands=[{"brand": "Finora", "customers": 11, "complaints": 11}],
             keywords=["login", "sms"],
             classification="systemic",
             severity=0.8,
@@ -302,9 +306,34 @@ def add_issues(session) -> dict[str, Issue]:
             evidence=SYSTEMIC_EVIDENCE,
             **common,
         ),
+        "emerging": Issue(
+            key="issue:90",
+            label="apple pay · terminal",
+            title="Apple Pay declined at the terminal",
+            title_de="",
+            brands=[
+                {"brand": "Zinsly", "customers": 3, "complaints": 3},
+                {"brand": "Finora", "customers": 1, "complaints": 1},
+            ],
+            keywords=["apple pay"],
+            classification="emerging",
+            severity=0.3,
+            mentions=4,
+            authors=4,
+            sources=1,
+            source_names=["reddit"],
+            tickets=0,
+            active_days=1,
+            first_seen=day(10, 27),
+            last_seen=day(10, 27, 18),
+            evidence=EMERGING_EVIDENCE,
+            **common,
+        ),
         "isolated": Issue(
             key="mention:12",
             label="card sent to old address",
+            title="Card sent to my old address",
+            brands=[{"brand": "Finora", "customers": 1, "complaints": 1}],
             keywords=["card"],
             classification="isolated",
             severity=0.1,

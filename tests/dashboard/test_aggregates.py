@@ -28,7 +28,7 @@ def snapshot(url: str) -> tuple[list, list]:
 
 
 def test_the_daily_aggregates_asset_counts_like_the_seed(db_url):
-    from pipelines.intelligence import rebuild_aggregates
+    from cxradar.aggregates import rebuild_aggregates
 
     seed(db_url)
     expected = snapshot(db_url)

@@ -10,7 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from cxradar.db import session_scope
 from cxradar.schema import Alert
-from tests.dashboard.seed import ISOLATED_EVIDENCE, ISOLATED_TEXT, SCRIPT_TEXT, SYSTEMIC_EVIDENCE
+from tests.dashboard.seed import (
+    EMERGING_EVIDENCE,
+    ISOLATED_TEXT,
+    SCRIPT_TEXT,
+    SYSTEMIC_EVIDENCE,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -77,10 +82,16 @@ def test_overview_kpis_with_deltas_against_the_previous_period(seeded):
     assert app.query_params["from"] == "2026-10-01" and app.query_params["to"] == "2026-10-30"
 
 
-def test_overview_issue_table_flags_systemic_and_isolated(seeded):
+def test_overview_issue_table_flags_systemic_and_emerging(seeded):
     table = start().dataframe[0].value
-    assert table["badge"].tolist() == ["🔴 Systemic", "🟢 Isolated"]
-    assert table["mentions"].tolist() == [11, 1] and table["tickets"].tolist() == [3, 0]
+    # Grouped issues only (a single complaint is on the Issues page); never green.
+    assert table["badge"].tolist() == ["🔴 Systemic", "🟠 Emerging"]
+    assert table["shown_title"].tolist() == [
+        "SMS code never arrives after the update",
+        "Apple Pay declined at the terminal",
+    ]
+    assert table["brand_names"].tolist() == ["Finora", "Zinsly, Finora"]
+    assert table["mentions"].tolist() == [11, 4] and table["tickets"].tolist() == [3, 0]
     assert table["source_names"].tolist() == ["appstore, reddit", "reddit"]
     assert sum(table["trend"][0]) == 11
 
@@ -114,14 +125,20 @@ def test_date_range_filter(seeded):
         app.date_input(key="f_period").set_value((date(2026, 10, 28), date(2026, 10, 30))).run()
     )
     assert metrics(app)["Mentions"][0] == "2"
-    assert app.dataframe[0].value["badge"].tolist() == ["🟢 Isolated"]
+    # Only the single complaint of 28 Oct: the overview lists grouped issues only.
+    assert [info.value for info in app.info] == ["No issues in this period."]
+    issues = on_page(app, "issues")
+    assert "Single complaints (1)" in [e.label for e in issues.expander]
 
 
 def test_german_ui(seeded):
     app = start()
     checked(app.sidebar.radio[0].set_value("de").run())
     assert "Erwähnungen" in metrics(app) and app.query_params["ui"] == "de"
-    assert app.dataframe[0].value["badge"].tolist() == ["🔴 Systemisch", "🟢 Einzelfall"]
+    table = app.dataframe[0].value
+    assert table["badge"].tolist() == ["🔴 Systemisch", "🟠 Aufkommend"]
+    # The German title where there is one, else the main one.
+    assert table["shown_title"].tolist()[0] == "SMS-Code kommt nach dem Update nicht an"
 
 
 def test_filters_persist_across_pages(seeded):
@@ -132,23 +149,60 @@ def test_filters_persist_across_pages(seeded):
     assert app.multiselect(key="f_sources").value == ["appstore"]
 
 
-def test_issues_page_shows_both_kinds_with_evidence(seeded):
+def test_issues_page_shows_three_labels_singles_after_and_the_brands_compared(seeded):
     app = on_page(start(), "issues")
     headings = [s.value for s in app.subheader]
-    assert "🔴 Systemic (1)" in headings and "🟢 Isolated (1)" in headings
+    assert headings[:3] == ["🔴 Systemic (1)", "🟠 Emerging (1)", "⚪ Isolated (0)"]
+    assert "Single complaints (1)" in [e.label for e in app.expander]
     texts = [t.value for t in app.text]
-    assert SYSTEMIC_EVIDENCE in texts and ISOLATED_EVIDENCE in texts
+    assert SYSTEMIC_EVIDENCE in texts and EMERGING_EVIDENCE in texts
+    # Brands compared: each brand's top problems with their share of its complaints.
+    compared = {
+        tuple(frame.value["issue"]): frame.value
+        for frame in app.dataframe
+        if "share" in frame.value.columns
+    }
+    zinsly = compared[("Apple Pay declined at the terminal",)]
+    assert zinsly["share"].tolist() == [1.0] and zinsly["customers"].tolist() == [3]
+    finora = next(v for k, v in compared.items() if len(k) == 3)
+    assert finora["issue"].tolist()[0] == "SMS code never arrives after the update"
+    assert finora["share"].round(2).tolist() == [0.85, 0.08, 0.08]
+
+
+def test_the_brand_filter_narrows_the_issues(seeded):
+    app = on_page(start(), "issues")
+    checked(app.multiselect(key="f_brands").select("Zinsly").run())
+    headings = [s.value for s in app.subheader]
+    assert headings[:3] == ["🔴 Systemic (0)", "🟠 Emerging (1)", "⚪ Isolated (0)"]
+
+
+def test_a_link_to_a_merged_issue_opens_the_issue_it_went_into(seeded, issue_ids):
+    from cxradar.db import session_scope
+    from cxradar.schema import IssueRedirect
+
+    with session_scope(seeded) as session:
+        session.add(IssueRedirect(issue_id=999, merged_into=issue_ids["systemic"]))
+    app = start({"issue": "999"})
+    assert app.selectbox(key="issue_drill_down").value == issue_ids["systemic"]
+    assert any("merged into" in info.value for info in app.info)
 
 
 def test_issue_drill_down_shows_its_mentions_and_tickets(seeded, issue_ids):
     app = on_page(start(), "issues")
-    mentions, tickets = app.dataframe[2].value, app.dataframe[3].value
+
+    def drill_tables(app):
+        frames = [frame.value for frame in app.dataframe]
+        mentions = next(f for f in frames if "text" in f.columns and "url" in f.columns)
+        tickets = next((f for f in frames if "ticket" in f.columns), None)
+        return mentions, tickets
+
+    mentions, tickets = drill_tables(app)
     assert len(mentions) == 11 and SCRIPT_TEXT in mentions["text"].tolist()
     assert tickets["ticket"].tolist() == ["ZD-0", "ZD-1", "ZD-2"]
     assert "https://www.reddit.com/r/finora/1" in mentions["url"].tolist()
     assert not any(str(url).startswith("javascript") for url in mentions["url"])
     checked(app.selectbox(key="issue_drill_down").select(issue_ids["isolated"]).run())
-    assert app.dataframe[2].value["text"].tolist() == [ISOLATED_TEXT]
+    assert drill_tables(app)[0]["text"].tolist() == [ISOLATED_TEXT]
     assert app.query_params["issue"] == str(issue_ids["isolated"])
     assert [b.label for b in app.download_button] == [
         "All issues as CSV",

@@ -65,12 +65,25 @@ def test_sentiment_by_day_and_volumes(engine):
     assert dict(zip(by_lang["lang"], by_lang["mentions"], strict=True)) == {"en": 25, "de": 15}
 
 
-def test_issues_systemic_first_and_filtered_by_period(engine, issue_ids):
+def test_issues_systemic_first_then_emerging_singles_last_filtered_by_period_and_brand(
+    engine, issue_ids
+):
     issues = queries.issues(engine)
-    assert issues["classification"].tolist() == ["systemic", "isolated"]
-    assert issues["source_names"].tolist() == ["appstore, reddit", "reddit"]
-    late_october = Period(date(2026, 10, 27), date(2026, 10, 30))
+    assert issues["classification"].tolist() == ["systemic", "emerging", "isolated"]
+    assert issues["single"].tolist() == [False, False, True]
+    assert issues["source_names"].tolist() == ["appstore, reddit", "reddit", "reddit"]
+    late_october = Period(date(2026, 10, 28), date(2026, 10, 30))
     assert queries.issues(engine, late_october)["classification"].tolist() == ["isolated"]
+    zinsly = queries.issues(engine, brands=("zinsly",))
+    assert zinsly["title"].tolist() == ["Apple Pay declined at the terminal"]
+
+
+def test_brands_compared_by_their_share_of_complaints(engine, issue_ids):
+    top = queries.brand_comparison(engine)
+    finora = top[top["brand"] == "Finora"]
+    assert finora["id"].tolist()[0] == issue_ids["systemic"]
+    assert finora["share"].round(3).tolist() == [0.846, 0.077, 0.077]  # 11, 1 and 1 of 13
+    assert top[top["brand"] == "Zinsly"]["share"].tolist() == [1.0]
 
 
 def test_issue_drill_down_rows(engine, issue_ids):

@@ -203,7 +203,44 @@ PROBLEMS: dict[str, dict[str, list[str]]] = {
         ],
         "ticket": ["Statement PDF download fails", "Kontoauszug PDF lässt sich nicht laden"],
     },
+    "card_wrong_address": {  # a one-off next door to card_not_delivered
+        "en": [
+            "my new card was sent to my old address even though I changed it in the app",
+            "the bank mailed the replacement card to the flat I moved out of",
+        ],
+        "de": [
+            "meine neue Karte wurde an meine alte Adresse geschickt, obwohl ich sie geändert habe",
+            "die Ersatzkarte ging an die Wohnung, aus der ich ausgezogen bin",
+        ],
+        "ticket": ["Card sent to old address", "Karte an alte Adresse verschickt"],
+    },
+    "invoice_vat": {  # a one-off next door to fx_fees and double_charge
+        "en": [
+            "the VAT number on my business invoice is wrong and my accountant rejects it",
+            "my monthly invoice shows somebody else's VAT ID",
+        ],
+        "de": [
+            "auf meiner Geschäftsrechnung steht eine falsche USt-IdNr., "
+            "der Steuerberater lehnt sie ab",
+            "die Monatsrechnung zeigt die Umsatzsteuer-ID einer anderen Firma",
+        ],
+        "ticket": ["Wrong VAT number on invoice", "Falsche USt-IdNr. auf der Rechnung"],
+    },
 }
+# One-off problems that sit next to a systemic one: the grouping must not sweep them in.
+NEIGHBOURS = {
+    "card_not_delivered": "card_wrong_address",
+    "fx_fees": "invoice_vat",
+    "double_charge": "invoice_vat",
+}
+# Everyday support tickets about no problem anyone posts about: they must link to nothing.
+ROUTINE_TICKETS = [
+    "How do I change my address in the app?",
+    "Question about opening a joint account",
+    "Please send me my annual tax statement",
+    "Wie ändere ich meine Adresse?",
+    "Frage zur Eröffnung eines Gemeinschaftskontos",
+]
 
 
 @dataclass
@@ -221,6 +258,7 @@ class Scenario:
     truth: dict[str, str]  # mention external id -> problem name
     noise: set[str] = field(default_factory=set)  # bot campaign and link-only posts
     edited_reposts: dict[str, str] = field(default_factory=dict)  # repost id -> original id
+    ticket_truth: dict[str, str | None] = field(default_factory=dict)  # ticket id -> problem
 
 
 class _Writer:
@@ -261,10 +299,18 @@ def _phrase(rng: random.Random, core: str, lang: str) -> str:
 
 
 def generate(seed: int, systemic: int = 3, isolated: int = 3, chatter: int = 12) -> Scenario:
-    """One scenario: ``systemic`` + ``isolated`` problems of distinct kinds, plus chatter."""
+    """One scenario: ``systemic`` + ``isolated`` problems of distinct kinds, plus chatter.
+
+    When a systemic problem has a neighbour (``NEIGHBOURS``), one of the isolated problems is
+    that neighbour: a one-off about something next door, which must stay on its own.
+    """
     rng = random.Random(seed)
     writer = _Writer(rng)
-    names = rng.sample(sorted(PROBLEMS), systemic + isolated)
+    neighbours = set(NEIGHBOURS.values())
+    names = rng.sample(sorted(set(PROBLEMS) - neighbours), systemic)
+    close = [NEIGHBOURS[n] for n in names if n in NEIGHBOURS][:1]
+    rest = sorted(set(PROBLEMS) - set(names) - set(close) - neighbours)
+    names += close + rng.sample(rest, isolated - len(close))
     problems = {
         n: Problem(n, "systemic" if i < systemic else "isolated") for i, n in enumerate(names)
     }
@@ -275,8 +321,12 @@ def generate(seed: int, systemic: int = 3, isolated: int = 3, chatter: int = 12)
         for row in rows:
             truth[row["id"]] = name
             problem.authors.add(row["author"])
+    for index in range(rng.randint(4, 8)):  # routine tickets about no posted problem
+        subject = ROUTINE_TICKETS[index % len(ROUTINE_TICKETS)]
+        tickets.append(_ticket(rng, len(tickets), rng.randrange(DAYS), subject, None))
     _chatter(writer, rng, per_day=chatter)
     scenario = Scenario(writer.mentions, tickets, problems, truth)
+    scenario.ticket_truth = {ticket["id"]: ticket.pop("problem") for ticket in tickets}
     _noise(writer, rng, scenario)
     return scenario
 
@@ -338,6 +388,26 @@ def _systemic(writer: _Writer, rng: random.Random, name: str, tickets: list) -> 
         rating = rng.choice([1, 1, 2]) if source in REVIEW_SOURCES else None
         text = _phrase(rng, rng.choice(PROBLEMS[name][lang]), lang)
         rows.append(writer.add(source, day, text, lang, rating=rating))
+    bare = rng.choice(PROBLEMS[name]["en"])
+    for _ in range(rng.randint(3, 5)):  # the same short words from different customers
+        source = rng.choice(channels)
+        rating = 1 if source in REVIEW_SOURCES else None
+        day = first + rng.randrange(days)
+        rows.append(writer.add(source, day, bare[0].upper() + bare[1:], "en", rating=rating))
+    follower = rng.choice(rows)  # a customer comes back about the same problem, in other words
+    when = datetime.fromisoformat(follower["created_at"]) + timedelta(days=1)
+    lang = "de" if any(c in follower["text"] for c in "äöüß") else "en"
+    rows.append(
+        writer.add(
+            follower["source"],
+            0,
+            _phrase(rng, rng.choice(PROBLEMS[name][lang]), lang),
+            lang,
+            author=follower["author"],
+            rating=1 if follower["source"] in REVIEW_SOURCES else None,
+            when=when,
+        )
+    )
     for original in rng.sample(rows, 2):  # cross-posts: same author, same text, elsewhere
         elsewhere = rng.choice([s for s in SOURCES if s != original["source"]])
         when = datetime.fromisoformat(original["created_at"]) + timedelta(minutes=20)
@@ -355,7 +425,7 @@ def _systemic(writer: _Writer, rng: random.Random, name: str, tickets: list) -> 
         )
     for index in range(rng.randint(3, 8)):
         subject = PROBLEMS[name]["ticket"][index % 2]
-        tickets.append(_ticket(rng, len(tickets), first + rng.randrange(days), subject))
+        tickets.append(_ticket(rng, len(tickets), first + rng.randrange(days), subject, name))
     return rows
 
 
@@ -393,9 +463,10 @@ def _chatter(writer: _Writer, rng: random.Random, per_day: int) -> None:
             writer.add(source, day, text, lang, rating=rating)
 
 
-def _ticket(rng: random.Random, index: int, day: int, subject: str) -> dict:
+def _ticket(rng: random.Random, index: int, day: int, subject: str, problem: str | None) -> dict:
     created = START + timedelta(days=day, hours=rng.randrange(8, 18))
     return {
+        "problem": problem,
         "id": f"T-{index + 1:04d}",
         "created_at": created.isoformat().replace("+00:00", "Z"),
         "subject": subject,
@@ -472,30 +543,82 @@ def detection_rate(scenario: Scenario, predicted: dict[str, str | None]) -> floa
     )
 
 
-def predicted_labels(db_url: str, scenario: Scenario) -> dict[str, str | None]:
-    """Each problem's label: the classification of the issue holding most of its mentions."""
-    from collections import Counter
-
+def _placement(db_url: str):
+    """(external id -> (issue id, label, customers) of its issue, ticket id -> issue id)."""
     from sqlalchemy import select
 
     from cxradar.db import session_scope
-    from cxradar.schema import Enrichment, Issue, Mention
+    from cxradar.schema import Enrichment, Issue, IssueLink, Mention, Source, Ticket
 
     with session_scope(db_url) as session:
         rows = session.execute(
-            select(Mention.external_id, Issue.id, Issue.classification)
+            select(Mention.external_id, Issue.id, Issue.classification, Issue.authors)
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .join(Issue, Issue.id == Enrichment.issue_id)
             .where(Mention.duplicate_of.is_(None))
         ).all()
+        links = dict(
+            session.execute(
+                select(Ticket.external_id, IssueLink.issue_id)
+                .join(IssueLink, IssueLink.ticket_id == Ticket.id)
+                .join(Source, Source.id == Ticket.source_id)
+            ).all()
+        )
+    return {external_id: tuple(rest) for external_id, *rest in rows}, links
+
+
+def _main_issues(scenario: Scenario, placed) -> dict[str, tuple]:
+    """Each problem's issue: the one holding most of its posts (id, label, customers)."""
+    from collections import Counter
+
     votes: dict[str, Counter] = {name: Counter() for name in scenario.problems}
-    for external_id, issue_id, label in rows:
+    for external_id, issue in placed.items():
         if external_id in scenario.truth:
-            votes[scenario.truth[external_id]][(issue_id, label)] += 1
-    return {
-        name: (counter.most_common(1)[0][0][1] if counter else None)
-        for name, counter in votes.items()
+            votes[scenario.truth[external_id]][issue] += 1
+    return {name: c.most_common(1)[0][0] for name, c in votes.items() if c}
+
+
+def predicted_labels(db_url: str, scenario: Scenario) -> dict[str, str | None]:
+    """Each problem's label: the classification of the issue holding most of its mentions."""
+    main = _main_issues(scenario, _placement(db_url)[0])
+    return {name: main[name][1] if name in main else None for name in scenario.problems}
+
+
+@dataclass
+class Details:
+    customers: dict[str, tuple[int, int]]  # problem -> (customers its issue shows, true)
+    repeats_apart: list[str]  # authors whose posts on one problem landed in two issues
+    ticket_links: LabelScore  # a link is right when it goes to its problem's issue
+
+
+def details(db_url: str, scenario: Scenario) -> Details:
+    """Customers counted, repeat posts kept together and ticket links, against the truth."""
+    from collections import defaultdict
+
+    placed, links = _placement(db_url)
+    main = _main_issues(scenario, placed)
+    customers = {
+        name: (main[name][2], len(problem.authors))
+        for name, problem in scenario.problems.items()
+        if name in main
     }
+    issues_of: dict[tuple[str, str], set] = defaultdict(set)
+    author_of = {row["id"]: row["author"] for row in scenario.mentions}
+    for external_id, issue in placed.items():
+        if external_id in scenario.truth:
+            issues_of[(author_of[external_id], scenario.truth[external_id])].add(issue[0])
+    apart = sorted(f"{a} ({p})" for (a, p), issues in issues_of.items() if len(issues) > 1)
+    tally = LabelScore()
+    for ticket_id, problem in scenario.ticket_truth.items():
+        linked = links.get(ticket_id)
+        right = problem is not None and problem in main and linked == main[problem][0]
+        if right:
+            tally.true_positive += 1
+        elif linked is not None:
+            tally.false_positive += 1
+        if problem is not None and scenario.problems[problem].label == "systemic" and not right:
+            tally.false_negative += 1
+    return Details(customers, apart, tally)
 
 
 def run_scenario(
@@ -519,10 +642,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
     totals = {"systemic": LabelScore(), "isolated": LabelScore()}
-    detected = problems = 0
+    tickets = LabelScore()
+    detected = problems = exact = counted = apart = 0
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as folder:
-            scenario, predicted, _ = run_scenario(seed, Path(folder))
+            scenario, predicted, url = run_scenario(seed, Path(folder))
+            found = details(url, scenario)
+        tickets.true_positive += found.ticket_links.true_positive
+        tickets.false_positive += found.ticket_links.false_positive
+        tickets.false_negative += found.ticket_links.false_negative
+        exact += sum(shown == true for shown, true in found.customers.values())
+        counted += len(found.customers)
+        apart += len(found.repeats_apart)
         for label, tally in score(scenario, predicted).items():
             totals[label].true_positive += tally.true_positive
             totals[label].false_positive += tally.false_positive
@@ -542,6 +673,13 @@ def main() -> None:
             f"{tally.false_negative} missed)"
         )
     print(f"problems seen as negative at all: {detected}/{problems} ({detected / problems:.3f})")
+    print(f"issues showing exactly the problem's customers: {exact}/{counted}")
+    print(f"customers whose posts on one problem landed in two issues: {apart}")
+    print(
+        f"ticket links: precision {tickets.precision:.3f}, recall {tickets.recall:.3f} "
+        f"({tickets.true_positive} right, {tickets.false_positive} wrong, "
+        f"{tickets.false_negative} missed)"
+    )
 
 
 if __name__ == "__main__":

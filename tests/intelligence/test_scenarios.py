@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cxradar.db import session_scope
 from cxradar.schema import Enrichment, Mention
-from tests.intelligence.scenarios import LabelScore, detection_rate, run_scenario, score
+from tests.intelligence.scenarios import LabelScore, details, detection_rate, run_scenario, score
 
 pytestmark = pytest.mark.slow
 SEEDS = (11, 12, 13)
@@ -60,3 +60,33 @@ def test_bots_and_bare_links_are_noise_and_edited_reposts_count_once(runs):
             assert ids[by_external[repost][2]] == (ids[first] if first else original), repost
         genuine = [row for row in rows if row[0] not in scenario.noise]
         assert not [row for row in genuine if row[1] is not None]  # no customer silenced
+
+
+def test_customers_are_counted_per_author_and_stay_together(runs):
+    shown = true = 0
+    for scenario, _, url in runs:
+        found = details(url, scenario)
+        # A customer's repeat posts about one problem (a one-off's second post, a systemic
+        # customer's follow-up in other words) are one issue.
+        assert found.repeats_apart == [], found.repeats_apart
+        for name, (counted, authors) in found.customers.items():
+            # The same short words from several customers count as several customers, and
+            # nobody is counted twice.
+            assert counted <= authors, (name, counted, authors)
+            if scenario.problems[name].label == "isolated":
+                assert counted == authors == 1, name
+            else:
+                shown, true = shown + counted, true + authors
+    # Most of a systemic problem's customers are in its issue (README: some phrasings of a
+    # problem are as far from it as another problem is, and become an issue of their own).
+    assert shown >= 0.8 * true, (shown, true)
+
+
+def test_tickets_link_to_their_problem_and_routine_tickets_to_nothing(runs):
+    tally = LabelScore()
+    for scenario, _, url in runs:
+        links = details(url, scenario).ticket_links
+        tally.true_positive += links.true_positive
+        tally.false_positive += links.false_positive
+        tally.false_negative += links.false_negative
+    assert tally.precision >= 0.9 and tally.recall >= 0.9, tally

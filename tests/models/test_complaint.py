@@ -104,3 +104,37 @@ def test_a_head_that_cannot_read_the_encoder_fails_at_load(encoder):
 
 def test_empty_input(model):
     assert model.predict(np.zeros((0, 384)), np.zeros((0, 384))) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("Quick one: How long does a SEPA transfer usually take to arrive?", True),
+        ("@finora @support How do I change my address?", True),
+        ("Ok so Is there a way to export statements as CSV? on Android", True),
+        ("Kann man in der App das Limit selbst ändern?", True),
+        ("Hm, wie lange dauert eine SEPA-Überweisung?", True),
+        # A "why" question, a question after a statement, and no question are no inquiries.
+        ("Why is my card always declined at checkout now?", False),
+        ("Warum kommt der SMS-Code nicht an?", False),
+        ("My card got declined. Is anyone else seeing this?", False),
+        ("Die App stürzt ab, was soll das?", False),
+        ("I was charged twice for the same card payment", False),
+    ],
+)
+def test_an_inquiry_asks_for_information_and_reports_no_problem(text, asking):
+    from models.complaint import is_inquiry
+
+    assert is_inquiry(text) is asking
+
+
+def test_an_inquiry_is_never_a_complaint_whatever_the_head_says():
+    from models.complaint import ComplaintModel
+    from models.sentiment import SentimentHead
+
+    always = SentimentHead([(np.array([[0.0], [0.0]]), np.array([0.0, 5.0]))], meta={})
+    model = ComplaintModel(always, threshold=0.5)
+    texts = ["How do I change my address?", "My address change failed twice"]
+    verdicts = model.predict(np.zeros((2, 1)), texts=texts)
+    assert [v.complaint for v in verdicts] == [False, True]
+    assert verdicts[0].probability == verdicts[1].probability > 0.9

@@ -121,6 +121,7 @@ def write_corpus(folder: Path, days: int = 10) -> Path:
     config.write_text(
         "brands:\n  - name: Finora\n    keywords: [finora]\n"
         "sources:\n  - name: test-feed\n    type: file\n    path: mentions.jsonl\n"
+        "    brand: Finora\n"
         "ticket_sources:\n  - name: support\n    type: file\n    path: tickets.csv\n",
         encoding="utf-8",
     )

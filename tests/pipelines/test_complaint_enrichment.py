@@ -8,12 +8,13 @@ import dagster as dg
 import pytest
 from sqlalchemy import select, update
 
+from cxradar.config import DEMO_CONFIG
 from cxradar.db import session_scope
 from cxradar.records import MentionRecord, TicketRecord
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket
 from cxradar.store import store_mentions, store_tickets
 from pipelines.enrich import mention_enrichments, normalised_mentions, ticket_embeddings
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 
 START = datetime(2026, 10, 1, 9, tzinfo=UTC)
 POSTS = {
@@ -25,9 +26,12 @@ POSTS = {
 
 
 def run(url: str, *assets) -> dg.ExecuteInProcessResult:
-    result = dg.materialize(
-        list(assets), resources={"db": DatabaseResource(url=url), "models": ModelsResource()}
-    )
+    resources = {
+        "db": DatabaseResource(url=url),
+        "models": ModelsResource(),
+        "cx_config": ConfigResource(path=str(DEMO_CONFIG)),  # brands, for normalising
+    }
+    result = dg.materialize(list(assets), resources=resources)
     assert result.success
     return result
 

@@ -32,7 +32,7 @@ def test_definitions_hold_the_whole_graph():
     assert defs.resolve_sensor_def("inbox_sensor")
     assert defs.resolve_job_def("cxradar_inbox")
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert {"every_negative_mention_has_an_issue", "no_alert_storm"} <= checks
+    assert {"every_complaint_has_an_issue", "no_alert_storm"} <= checks
     assert {"raw_mentions_fresh", "reddit_mentions_fresh", "support_tickets_fresh"} <= checks
 
 

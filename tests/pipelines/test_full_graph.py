@@ -74,7 +74,7 @@ def test_full_graph_end_to_end_and_idempotent(db_url, tmp_path):
     assert all(i.evidence for i in issues.values())
 
     checks = {e.check_name: e.passed for e in first.get_asset_check_evaluations()}
-    assert checks["every_negative_mention_has_an_issue"] and checks["every_mention_enriched"]
+    assert checks["every_complaint_has_an_issue"] and checks["every_mention_enriched"]
 
     second = run_everything(db_url, config)
     assert second.success

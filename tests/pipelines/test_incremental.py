@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from cxradar.aggregates import rebuild_aggregates
 from cxradar.db import session_scope
 from cxradar.schema import (
     Embedding,
@@ -26,13 +27,9 @@ from cxradar.schema import (
     Ticket,
     utcnow,
 )
-from pipelines.intelligence import (
-    FULL_REGROUP_ENV,
-    REGROUPED_AT_KEY,
-    daily_aggregates,
-    issues,
-    rebuild_aggregates,
-)
+from cxradar.state import FULL_PASS_ENV, ISSUE_REGROUPED_AT
+from pipelines.aggregates import daily_aggregates
+from pipelines.intelligence import issues
 from pipelines.resources import ConfigResource, DatabaseResource
 from tests.dashboard.test_aggregates import snapshot
 
@@ -194,12 +191,12 @@ def test_a_full_regroup_still_happens_once_a_day_or_when_asked(corpus, tmp_path,
     assert materialise(url, tmp_path, issues)["full_regroup"] == "no"
 
     with session_scope(url) as session:
-        state = session.get(PipelineState, REGROUPED_AT_KEY)
+        state = session.get(PipelineState, ISSUE_REGROUPED_AT)
         state.value = (utcnow() - timedelta(hours=25)).isoformat()
     assert materialise(url, tmp_path, issues)["full_regroup"].startswith("last full regroup")
     assert materialise(url, tmp_path, issues)["full_regroup"] == "no"
 
-    monkeypatch.setenv(FULL_REGROUP_ENV, "1")
+    monkeypatch.setenv(FULL_PASS_ENV, "1")
     assert materialise(url, tmp_path, issues)["full_regroup"] == "asked for"
     with session_scope(url) as session:
         assert session.scalar(select(func.count(Issue.id))) == 1
@@ -229,3 +226,80 @@ def test_incremental_aggregates_equal_a_full_rebuild(corpus, tmp_path):
     assert snapshot(url) == incremental
     assert materialise(url, tmp_path, daily_aggregates)["days_recounted"] == 0
     assert snapshot(url) == incremental
+
+
+def test_issues_keep_their_ids_across_a_topic_refit_and_a_merge_leaves_a_redirect(
+    corpus, tmp_path
+):
+    from cxradar.schema import IssueRedirect
+    from cxradar.state import TOPIC_FIT, write_state
+
+    url = corpus.url
+    checkout = [corpus.mention(CHECKOUT, day=d % 8, topic=1) for d in range(8)]
+    login = [corpus.mention(LOGIN, day=d % 6, topic=2) for d in range(6)]
+    materialise(url, tmp_path, issues)
+    before = issue_of(url)
+    with session_scope(url) as session:
+        keys = dict(session.execute(select(Issue.id, Issue.key)).all())
+
+    # A refit renumbers and reorders every topic: issues do not depend on topic ids.
+    with session_scope(url) as session:
+        for index, mention_id in enumerate(checkout + login):
+            session.get(Enrichment, mention_id).topic_id = 100 - index % 3
+        write_state(session, TOPIC_FIT, "999")
+    assert materialise(url, tmp_path, issues, full_regroup=True)["full_regroup"] == "asked for"
+    assert issue_of(url) == before
+    with session_scope(url) as session:
+        assert dict(session.execute(select(Issue.id, Issue.key)).all()) == keys
+
+    # Two issues about one problem (say, an hourly run saw its first posts apart) become one
+    # at the next full regroup: the larger keeps its id, the other leads there.
+    kept, merged = before[checkout[0]], before[login[0]]
+    with session_scope(url) as session:
+        for mention_id in checkout[:3]:
+            session.get(Enrichment, mention_id).issue_id = merged
+    materialise(url, tmp_path, issues, full_regroup=True)
+    found = issue_of(url)
+    assert {found[m] for m in checkout} == {kept}
+    assert {found[m] for m in login} == {merged}  # login keeps its own issue
+    with session_scope(url) as session:
+        for mention_id in login:
+            session.get(Enrichment, mention_id).issue_id = kept
+        session.flush()
+        session.execute(Issue.__table__.delete().where(Issue.id == merged))
+    # Now the login complaints sit in the checkout issue: the regroup splits them off.
+    materialise(url, tmp_path, issues, full_regroup=True)
+    found = issue_of(url)
+    assert found[checkout[0]] == kept and found[login[0]] != kept
+    with session_scope(url) as session:
+        split = session.get(Issue, found[login[0]])
+        assert split.history[-1]["event"] == "split" and split.history[-1]["issue"] == kept
+
+    # Two issues holding one problem's complaints (say an hourly run saw its first posts
+    # apart) become one: the one with more of them keeps its id, the other leads there.
+    with session_scope(url) as session:
+        source = session.get(Issue, kept)
+        twin = Issue(
+            **{
+                column.name: getattr(source, column.name)
+                for column in Issue.__table__.columns
+                if column.name not in ("id", "key")
+            },
+            key="issue:twin",
+        )
+        session.add(twin)
+        session.flush()
+        twin_id = twin.id
+        for mention_id in checkout[:3]:
+            session.get(Enrichment, mention_id).issue_id = twin_id
+    materialise(url, tmp_path, issues, full_regroup=True)
+    found = issue_of(url)
+    with session_scope(url) as session:
+        survivor = session.get(Issue, kept)
+        redirects = dict(
+            session.execute(select(IssueRedirect.issue_id, IssueRedirect.merged_into)).all()
+        )
+        assert session.get(Issue, twin_id) is None
+    assert {found[m] for m in checkout} == {kept}
+    assert any(e["event"] == "merged" and e["issue"] == twin_id for e in survivor.history)
+    assert redirects == {twin_id: kept}
