@@ -13,7 +13,9 @@ from cxradar.intelligence.text_safety import shorten
 
 # "reshare": an explicit re-share of another post (retweet, boost, repost, quote) where the
 # source marks it; it is stored and shown, but never counts as another customer.
-MENTION_KINDS = ("post", "comment", "review", "article", "reshare")
+MENTION_KINDS = ("post", "comment", "review", "article", "reshare", "survey")
+# A survey's scale and its score range: NPS 0-10 (likelihood to recommend), CSAT 1-5.
+SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5)}
 # A reason is read by a person (log, Sources page): one line, cut if a source makes it huge.
 MAX_REASON_CHARS = 500
 
@@ -50,6 +52,27 @@ class TicketRecord:
     channel: str | None = None
     customer: str | None = None
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyResponseRecord:
+    """One answer to a survey (NPS or CSAT): a score on the survey's scale and an optional
+    free-text comment. The comment is stored as a mention of kind "survey" as well, so it is
+    enriched and joins issues like any other channel."""
+
+    source: str
+    external_id: str  # the response id within that source
+    created_at: datetime  # timezone-aware, UTC
+    score: float  # on the scale's range (SURVEY_SCALES)
+    scale: str = "nps"  # one of SURVEY_SCALES
+    comment: str | None = None
+    respondent: str | None = None  # the tool's respondent/contact id, when it has one
+    lang: str | None = None
+    segment: str | None = None  # e.g. "premium", "business"
+    touchpoint: str | None = None  # e.g. "app", "onboarding", "support"
+    survey: str | None = None  # the survey's name, e.g. "October NPS"
+    brand: str | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,32 @@ class Ticket(Base):
     prob_complaint: Mapped[float | None] = mapped_column(Float)
 
 
+class SurveyResponse(Base):
+    """An NPS or CSAT answer; its comment, if any, is also the mention ``mention_id`` (kind
+    "survey"), enriched and grouped into issues like every other channel."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_survey_responses_source_external"),
+        Index("ix_survey_responses_created_at", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scale: Mapped[str] = mapped_column(String(10))  # nps | csat
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    respondent: Mapped[str | None] = mapped_column(String(300))
+    lang: Mapped[str | None] = mapped_column(String(8))
+    segment: Mapped[str | None] = mapped_column(String(200))
+    touchpoint: Mapped[str | None] = mapped_column(String(200))
+    survey: Mapped[str | None] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Embedding(Base):
     """One vector per encoded text (mention or ticket), stored once and reused by every model."""
 
@@ -324,9 +350,7 @@ class DailyAggregate(Base):
 
     __tablename__ = "daily_aggregates"
     __table_args__ = (
-        UniqueConstraint(
-            "day", "source", "lang", "sentiment", "brand", name="uq_daily_aggregates"
-        ),
+        UniqueConstraint("day", "source", "lang", "sentiment", "brand", name="uq_daily_aggregates"),
         Index("ix_daily_aggregates_day", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

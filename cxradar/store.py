@@ -72,16 +72,16 @@ class StoreResult:
 
 
 RESHARE_KIND = "reshare"
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,400}>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^<>]{0,400}>", re.IGNORECASE)
 
 
 def plain_text(value: str | None) -> str | None:
-    """Markup a source left in a text, decoded: tags removed (line breaks kept), entities
-    such as ``&amp;`` turned into their characters (``&``)."""
-    if not value or ("<" not in value and "&" not in value):
+    """Entities such as ``&amp;`` turned into their characters (``&``): APIs such as Twitter's
+    escape ``&``, ``<`` and ``>`` in plain text, and a CX lead should read ``&``, not ``&amp;``.
+    Tags are kept: connectors of HTML sources (feeds, Mastodon, HN) turn HTML into text
+    themselves, and what a customer typed is stored verbatim (rendered safely; SECURITY.md)."""
+    if not value or "&" not in value:
         return value
-    return html.unescape(_TAG.sub("", _BREAK.sub("\n", value)))
+    return html.unescape(value)
 
 
 def content_hash(text: str) -> str:

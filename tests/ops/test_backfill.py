@@ -10,7 +10,7 @@ import pytest
 from pipelines.backfill import backfill_job, mention_backfill
 from pipelines.definitions import build_defs
 from pipelines.enrich import mention_enrichments, normalised_mentions
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 from tests.ops.corpus import enriched_days, load_corpus, row_counts
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,11 @@ def materialise(assets, db_url: str, partition_key: str | None = None):
     result = dg.materialize(
         assets,
         partition_key=partition_key,
-        resources={"db": DatabaseResource(url=db_url), "models": ModelsResource()},
+        resources={
+            "db": DatabaseResource(url=db_url),
+            "models": ModelsResource(),
+            "cx_config": ConfigResource(),
+        },
     )
     assert result.success
     return result

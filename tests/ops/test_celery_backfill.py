@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.backfill import mention_backfill
-from pipelines.resources import DatabaseResource, ModelsResource
+from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
 from tests.conftest import POSTGRES_ENV, REPO, _postgres_database
 from tests.ops.corpus import load_corpus, row_counts
 
@@ -220,7 +220,11 @@ def test_backfill_on_two_celery_workers(dagster_home, data_url, tmp_path, monkey
         assert dg.materialize(
             [mention_backfill],
             partition_key=day,
-            resources={"db": DatabaseResource(url=reference), "models": ModelsResource()},
+            resources={
+                "db": DatabaseResource(url=reference),
+                "models": ModelsResource(),
+                "cx_config": ConfigResource(),
+            },
         ).success
     assert row_counts(data_url) == row_counts(reference)
     assert row_counts(data_url)["enrichments"] == sum(per_day[d] for d in days)
