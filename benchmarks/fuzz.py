@@ -56,9 +56,7 @@ def hostile_text(max_pieces: int = 8) -> st.SearchStrategy[str]:
     return st.lists(piece, max_size=max_pieces).map("".join)
 
 
-def sometimes_huge(
-    text: st.SearchStrategy[str], size: int = 1_000_000
-) -> st.SearchStrategy[str]:
+def sometimes_huge(text: st.SearchStrategy[str], size: int = 1_000_000) -> st.SearchStrategy[str]:
     """Mostly ``text``, now and then a post of about ``size`` characters (1 MB by default)."""
     huge = st.sampled_from(("x" * size, "ü " * (size // 2), "🙂" * (size // 4)))
     return st.one_of(*[text] * 9, huge)
@@ -544,6 +542,7 @@ STORE_CASES = st.fixed_dictionaries(
     }
 )
 
+
 def _hostile_lines() -> st.SearchStrategy[bytes]:
     good = json.dumps({"source": "web", "id": "1", "created_at": 1, "text": "ok"}).encode()
     deep = st.integers(1, 50_000).map(lambda n: b'{"text": ' + b"[" * n + b"]" * n + b"}")
@@ -605,7 +604,10 @@ TARGETS: dict[str, tuple[Callable, st.SearchStrategy]] = {
     "text_safety.sanitize": (check_sanitizer, st.tuples(hostile_text(), st.integers(1, 400))),
     "store.round_trip": (check_store, STORE_CASES),
     "reports.csv_cell": (check_export_cell, hostile_text()),
-    "enrich.model_text": (check_model_text, st.tuples(st.none() | hostile_text(), sometimes_huge(hostile_text()))),  # noqa: E501
+    "enrich.model_text": (
+        check_model_text,
+        st.tuples(st.none() | hostile_text(), sometimes_huge(hostile_text())),
+    ),  # noqa: E501
     "privacy.redact": (check_redact, hostile_text(12)),
 }
 

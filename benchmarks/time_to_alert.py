@@ -170,8 +170,11 @@ def run_series(level, multiple, shape, outages, hours, seed) -> Outcome:
     run = first_run
     end = START + timedelta(days=days)
     while run < end:
-        active = [w for o, w in outage_watches
-                  if o.first_post is not None and o.first_post <= run < o.end + AFTERMATH]
+        active = [
+            w
+            for o, w in outage_watches
+            if o.first_post is not None and o.first_post <= run < o.end + AFTERMATH
+        ]
         for change in step_all(book, [(run, w) for w in [*watches, *active]], issue_of):
             if change.message in ("open", "escalate"):
                 messages.append((run, change.message, book.alerts[change.carrier].issue_id))
@@ -234,26 +237,39 @@ def main(argv=None) -> int:
                     cells[level, multiple, shape].append(
                         run_series(level, multiple, shape, args.outages, args.hours, seed)
                     )
-            print(f"  {level}/day {multiple}x done ({time.monotonic() - began:.0f} s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {level}/day {multiple}x done ({time.monotonic() - began:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     rows = []
-    print("| negatives/day | outage | recall | false alerts / 30 quiet days | median delay "
-          "| p90 delay | messages per outage |")
+    print(
+        "| negatives/day | outage | recall | false alerts / 30 quiet days | median delay "
+        "| p90 delay | messages per outage |"
+    )
     print("|---|---|---|---|---|---|---|")
     for level in args.levels:
         for multiple in args.multiples:
             for shape in SHAPES:
-                row = {"level": level, "multiple": multiple, "shape": shape,
-                       **combine(cells[level, multiple, shape])}
+                row = {
+                    "level": level,
+                    "multiple": multiple,
+                    "shape": shape,
+                    **combine(cells[level, multiple, shape]),
+                }
                 rows.append(row)
-                print(f"| {level:,} | {shape} {multiple}x | {row['recall']:.2f} "
-                      f"| {row['false_alerts_per_30_quiet_days']:.2f} "
-                      f"| {_minutes(row['median_delay_min'])} | {_minutes(row['p90_delay_min'])} "
-                      f"| {_number(row['messages_per_outage'])} |")
+                print(
+                    f"| {level:,} | {shape} {multiple}x | {row['recall']:.2f} "
+                    f"| {row['false_alerts_per_30_quiet_days']:.2f} "
+                    f"| {_minutes(row['median_delay_min'])} | {_minutes(row['p90_delay_min'])} "
+                    f"| {_number(row['messages_per_outage'])} |"
+                )
     for level in args.levels:
         every = combine([o for (lv, _, _), outs in cells.items() if lv == level for o in outs])
-        print(f"{level:>5}/day overall: false alerts/30 quiet days "
-              f"{every['false_alerts_per_30_quiet_days']:.2f} over {every['quiet_days']:.0f} days")
+        print(
+            f"{level:>5}/day overall: false alerts/30 quiet days "
+            f"{every['false_alerts_per_30_quiet_days']:.2f} over {every['quiet_days']:.0f} days"
+        )
     print(f"took {time.monotonic() - began:.0f} s", file=sys.stderr)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

@@ -173,8 +173,29 @@ class _TextExtractor(HTMLParser):
 
     SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "title"})
     BLOCKS = frozenset(
-        {"p", "br", "div", "li", "ul", "ol", "tr", "table", "blockquote", "pre", "hr",
-         "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer"}
+        {
+            "p",
+            "br",
+            "div",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "table",
+            "blockquote",
+            "pre",
+            "hr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "section",
+            "article",
+            "header",
+            "footer",
+        }
     )
 
     def __init__(self) -> None:

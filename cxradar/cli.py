@@ -281,8 +281,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _print_table(
         f"messages the hourly runs would have sent, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
         [{**alert, "at": f"{alert['at']:%Y-%m-%d %H:%M}"} for alert in alerts],
-        ["at", "action", "scope", "issue", "label", "observed", "expected", "severity",
-         "minutes_after_first_post"],
+        [
+            "at",
+            "action",
+            "scope",
+            "issue",
+            "label",
+            "observed",
+            "expected",
+            "severity",
+            "minutes_after_first_post",
+        ],
     )
     return 0
 
@@ -491,8 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
 
     replay = commands.add_parser(
-        "backtest", help="replay the hourly runs over stored history: the messages they would "
-        "have sent, each with its minutes after the episode's first post"
+        "backtest",
+        help="replay the hourly runs over stored history: the messages they would "
+        "have sent, each with its minutes after the episode's first post",
     )
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")

@@ -639,9 +639,7 @@ def _relink(session, settings, grouped, mentions, vectors_of):
     first = min(w[0] for w in windows) - TICKET_WINDOW_BEFORE
     last = max(w[1] for w in windows) + TICKET_WINDOW_AFTER
     tickets = session.scalars(
-        select(Ticket).where(
-            ticket_filter(), Ticket.created_at >= first, Ticket.created_at <= last
-        )
+        select(Ticket).where(ticket_filter(), Ticket.created_at >= first, Ticket.created_at <= last)
     ).all()
     touched = {g.issue.id for g in grouped if g.issue is not None}
     others = [i for i in session.scalars(select(Issue).order_by(Issue.id)) if i.id not in touched]

@@ -54,8 +54,12 @@ _NOT_BEFORE = r"(?![\w]|[.,/-]\d)"
 _GROUP = r"(?:\(0\)|\(\d{1,5}\)|\d{1,6})"
 _INTERNATIONAL = re.compile(
     _NOT_AFTER
-    + r"(?:\+[1-9]\d{0,2}(?:[ /-]?" + _GROUP + r"){1,7}"  # +49 30 1234567, +4915112345678
-    + r"|00[1-9]\d{0,2}(?:[ /-]" + _GROUP + r"){1,7})"  # 0049 30 1234567 (never unbroken)
+    + r"(?:\+[1-9]\d{0,2}(?:[ /-]?"
+    + _GROUP
+    + r"){1,7}"  # +49 30 1234567, +4915112345678
+    + r"|00[1-9]\d{0,2}(?:[ /-]"
+    + _GROUP
+    + r"){1,7})"  # 0049 30 1234567 (never unbroken)
     + _NOT_BEFORE
 )
 _NATIONAL = re.compile(
@@ -65,15 +69,15 @@ _NATIONAL = re.compile(
     + _NOT_BEFORE
 )
 _NANP = re.compile(
-    _NOT_AFTER + r"(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ ]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}"
+    _NOT_AFTER
+    + r"(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ ]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}"
     + _NOT_BEFORE
 )
 _AFTER_PHONE_WORD = re.compile(
     r"(?i)\b(?:phone|mobile|cell|call|tel|telephone|telefon|handy|mobil|mobilnummer"
     r"|telefonnummer|rufnummer|whatsapp)\b[.:]?(?:\s+(?:me|mich|uns|at|on|unter|an|no\.?|nr\.?"
     r"|number|nummer))*[\s:]*"
-    r"((?:\+|0)\d[\d /-]{6,18}\d)"
-    + _NOT_BEFORE
+    r"((?:\+|0)\d[\d /-]{6,18}\d)" + _NOT_BEFORE
 )
 
 

@@ -244,6 +244,14 @@ class Issue(Base):
     brands: Mapped[list | None] = mapped_column(JSON, default=list)
     # [{"at", "event": created | merged | split, "issue", "complaints"}], oldest first
     history: Mapped[list | None] = mapped_column(JSON, default=list)
+    # The issue's footprint per channel, e.g. {"social": 40, "reviews": 12, "tickets": 9,
+    # "surveys": 14, "detractors": 11} (customers per channel; tickets: linked tickets).
+    channels: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # What moves the score: NPS and the average star rating with minus without the issue's
+    # responses/reviews (Thematic's impact; negative: the issue pulls the score down).
+    nps_impact: Mapped[float | None] = mapped_column(Float)
+    rating_impact: Mapped[float | None] = mapped_column(Float)
+    first_version: Mapped[str | None] = mapped_column(String(100))  # the app version it began on
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     classification: Mapped[str] = mapped_column(String(10))  # systemic | emerging | isolated
     score: Mapped[float] = mapped_column(Float)

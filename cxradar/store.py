@@ -533,9 +533,7 @@ def _repoint_duplicates(session: Session, ids: list[int]) -> int:
         first, *rest = sorted(members)
         session.execute(update(Mention).where(Mention.id == first).values(duplicate_of=None))
         if rest:
-            session.execute(
-                update(Mention).where(Mention.id.in_(rest)).values(duplicate_of=first)
-            )
+            session.execute(update(Mention).where(Mention.id.in_(rest)).values(duplicate_of=first))
     return sum(len(members) for members in copies.values())
 
 
@@ -622,9 +620,7 @@ def _delete_tickets(session: Session, source_id: int, customer: str, erasure: Er
             delete(IssueLink).where(IssueLink.ticket_id.in_(chunk))
         ).rowcount
         erasure.embeddings += session.execute(
-            delete(Embedding).where(
-                Embedding.owner_kind == "ticket", Embedding.owner_id.in_(chunk)
-            )
+            delete(Embedding).where(Embedding.owner_kind == "ticket", Embedding.owner_id.in_(chunk))
         ).rowcount
         session.execute(delete(Ticket).where(Ticket.id.in_(chunk)))
     return len(ids)

@@ -161,8 +161,9 @@ def brand_problems(top: pd.DataFrame, language: str, share_label: str) -> go.Fig
         )
         figure.update_yaxes(autorange="reversed", type="category", row=1, col=column)
         figure.update_xaxes(tickformat=".0%", title_text=chart(share_label), row=1, col=column)
-    figure.update_layout(height=max(220, 60 + 36 * int(top.groupby("brand").size().max())),
-                         margin=_MARGIN)
+    figure.update_layout(
+        height=max(220, 60 + 36 * int(top.groupby("brand").size().max())), margin=_MARGIN
+    )
     return figure
 
 
@@ -258,9 +259,7 @@ def _bubbles(mentions: list[int], negative_share: list[float], colour_title: str
     }
 
 
-def topic_trends(
-    daily: pd.DataFrame, labels: dict[int, str], top: int = TOPIC_LINES
-) -> go.Figure:
+def topic_trends(daily: pd.DataFrame, labels: dict[int, str], top: int = TOPIC_LINES) -> go.Figure:
     """Daily mentions of the `top` largest topics, a line each.
 
     `daily` has columns day, topic_id, sentiment, mentions (sentiments are summed).

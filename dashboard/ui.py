@@ -208,8 +208,10 @@ def badge(classification: str, t: Callable[[str], str]) -> str:
 
 def issue_title(issue, language: str) -> str:
     """The issue's title in the reader's language where it has one."""
-    get = issue.get if isinstance(issue, dict) else lambda key, default=None: getattr(
-        issue, key, default
+    get = (
+        issue.get
+        if isinstance(issue, dict)
+        else lambda key, default=None: getattr(issue, key, default)
     )
     german = get("title_de") if language == "de" else None
     return german or get("title") or get("label") or ""

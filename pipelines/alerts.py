@@ -9,7 +9,6 @@ keeps the alerts in the database and sends them. Alerts about the past (history
 loaded for the first time) are recorded but not sent: chat gets only news.
 """
 
-
 import bisect
 from collections import Counter
 from dataclasses import dataclass
@@ -127,8 +126,11 @@ def scopes_in(session, config) -> list[Scope]:
             .order_by(Issue.id)
         ).all()
     return scopes_for(
-        sources, brands, [tuple(row) for row in large_issues],
-        [tuple(row) for row in candidates], trigger.window,
+        sources,
+        brands,
+        [tuple(row) for row in large_issues],
+        [tuple(row) for row in candidates],
+        trigger.window,
     )
 
 
@@ -252,11 +254,13 @@ def _bucket_start(value) -> datetime:
 def detector_for(scope: Scope, config) -> Detector:
     alerts = config.alerts
     minimum = (
-        alerts.issue_trigger.min_new_customers if scope.kind == TRIGGER
+        alerts.issue_trigger.min_new_customers
+        if scope.kind == TRIGGER
         else alerts.min_negative_count
     )
-    return Detector(scope.freq, SEASON[scope.freq], HISTORY[scope.freq], minimum,
-                    alerts.z_threshold)
+    return Detector(
+        scope.freq, SEASON[scope.freq], HISTORY[scope.freq], minimum, alerts.z_threshold
+    )
 
 
 def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | None):
@@ -279,7 +283,10 @@ def data_since(session) -> datetime | None:
 
 
 def times_watch(
-    scope: Scope, detector: Detector, times: list[datetime], until: datetime,
+    scope: Scope,
+    detector: Detector,
+    times: list[datetime],
+    until: datetime,
     first: datetime | None = None,
 ):
     """The scope's watch from post times, judged at any moment (the backtest, the trigger)."""
@@ -322,8 +329,9 @@ def top_issue(session, scope: Scope, start: datetime, end: datetime) -> int | No
         return None
     usual = per_issue(start - BASELINE_SPAN, start)
     scale = (end - start) / BASELINE_SPAN
-    return max(now_counts, key=lambda i: (now_counts[i] - usual.get(i, 0) * scale,
-                                          now_counts[i], -i))
+    return max(
+        now_counts, key=lambda i: (now_counts[i] - usual.get(i, 0) * scale, now_counts[i], -i)
+    )
 
 
 # ------------------------------------------------------------------- the run
@@ -345,7 +353,8 @@ def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
     # The first run catches up over all history (recorded, not sent); after that a scope
     # that is new (a new source, an issue newly emerging) starts with the last hour.
     started = session.scalar(
-        select(func.count()).select_from(PipelineState)
+        select(func.count())
+        .select_from(PipelineState)
         .where(PipelineState.key.like(f"{STATE_PREFIX}%"))
     )
     scopes = {(s.kind, s.name): s for s in scopes_in(session, config)}
@@ -368,8 +377,9 @@ def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
         _remember(session, state_key(scope), stored, now)
 
     def issue_of(kind: str, name: str, spike) -> int | None:
-        return top_issue(session, scopes[kind, name], spike.window_start,
-                         min(spike.window_end, now))
+        return top_issue(
+            session, scopes[kind, name], spike.window_start, min(spike.window_end, now)
+        )
 
     # Issues may have been regrouped since the last run: what the open episodes are about
     # now, so a new alert about the same posts still joins their message.
@@ -379,11 +389,11 @@ def judge(session, config, now: datetime) -> tuple[AlertBook, list[Transition]]:
             scope = scopes.get((state.kind, state.scope)) or scope_named(
                 session, state.kind, state.scope
             )
-            state.issue_id = top_issue(session, scope, state.window_start,
-                                       min(state.window_end, now))
+            state.issue_id = top_issue(
+                session, scope, state.window_start, min(state.window_end, now)
+            )
             refreshed.append(state.key)
-    transitions = step_all(book, [(m, w) for m, _, w in sorted(events, key=_event_order)],
-                           issue_of)
+    transitions = step_all(book, [(m, w) for m, _, w in sorted(events, key=_event_order)], issue_of)
     _store(session, book, rows, transitions, refreshed, now)
     return book, transitions
 
@@ -405,9 +415,7 @@ def _rows_in_view(session, now: datetime) -> dict[str, Alert]:
     rows = {
         row.dedupe_key: row
         for row in session.scalars(
-            select(Alert).where(
-                or_(Alert.status != "resolved", Alert.window_end >= now - KEPT)
-            )
+            select(Alert).where(or_(Alert.status != "resolved", Alert.window_end >= now - KEPT))
         )
     }
     carriers = {row.covered_by for row in rows.values()} - {row.id for row in rows.values()}
@@ -419,11 +427,20 @@ def _rows_in_view(session, now: datetime) -> dict[str, Alert]:
 
 def _as_state(row: Alert, keys: dict[int, str]) -> AlertState:
     return AlertState(
-        key=row.dedupe_key, kind=row.kind, scope=row.scope, window_start=row.window_start,
-        window_end=row.window_end, observed=row.observed, expected=row.expected, z=0.0,
-        status=row.status, alerted_peak=int(row.alerted_peak or 0),
-        alerted_until=row.alerted_until, issue_id=row.issue_id,
-        covered_by=keys.get(row.covered_by), created_at=row.created_at,
+        key=row.dedupe_key,
+        kind=row.kind,
+        scope=row.scope,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        observed=row.observed,
+        expected=row.expected,
+        z=0.0,
+        status=row.status,
+        alerted_peak=int(row.alerted_peak or 0),
+        alerted_until=row.alerted_until,
+        issue_id=row.issue_id,
+        covered_by=keys.get(row.covered_by),
+        created_at=row.created_at,
     )
 
 
@@ -434,8 +451,13 @@ def _store(session, book: AlertBook, rows: dict, transitions, refreshed, now) ->
         state = book.alerts[key]
         row = rows.get(key)
         if row is None:
-            row = Alert(dedupe_key=key, kind=state.kind, scope=state.scope,
-                        created_at=state.created_at or now, severity=0.0)
+            row = Alert(
+                dedupe_key=key,
+                kind=state.kind,
+                scope=state.scope,
+                created_at=state.created_at or now,
+                severity=0.0,
+            )
             session.add(row)
             rows[key] = row
         row.window_start, row.window_end = state.window_start, state.window_end
@@ -446,8 +468,13 @@ def _store(session, book: AlertBook, rows: dict, transitions, refreshed, now) ->
     for key in touched:
         state, row = book.alerts[key], rows[key]
         row.covered_by = rows[state.covered_by].id if state.covered_by else None
-        facts = episode_facts(session, scope_named(session, row.kind, row.scope),
-                              row.window_start, min(row.window_end, now), row.issue_id)
+        facts = episode_facts(
+            session,
+            scope_named(session, row.kind, row.scope),
+            row.window_start,
+            min(row.window_end, now),
+            row.issue_id,
+        )
         customers = round(row.observed) if row.kind == TRIGGER else facts.customers
         row.severity = alert_severity(row.observed, row.expected, customers)
     for transition in transitions:
@@ -476,16 +503,20 @@ def _about(session, scope: Scope, issue_id: int | None, query):
 
 
 def episode_facts(session, scope: Scope, start, end, issue_id: int | None) -> EpisodeFacts:
-    query = _negatives(Source.name, Mention.author, Mention.id, Mention.created_at).join(
-        Source, Source.id == Mention.source_id
-    ).where(Mention.created_at >= start, Mention.created_at < max(end, start))
+    query = (
+        _negatives(Source.name, Mention.author, Mention.id, Mention.created_at)
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.created_at >= start, Mention.created_at < max(end, start))
+    )
     if issue_id is None and scope.source:  # _in_scope would join sources a second time
         query = query.where(Source.name == scope.source)
         scope = Scope(scope.name, scope.freq, scope.kind, brand=scope.brand)
     rows = session.execute(_about(session, scope, issue_id, query)).all()
     # Placeholder names ("A Google User", "[deleted]") are no one in particular.
-    people = {(source, known_author(author)) if known_author(author) else (None, mention_id)
-              for source, author, mention_id, _ in rows}
+    people = {
+        (source, known_author(author)) if known_author(author) else (None, mention_id)
+        for source, author, mention_id, _ in rows
+    }
     first = min((_bucket_start(created) for *_, created in rows), default=None)
     return EpisodeFacts(len(people), tuple(sorted({row[0] for row in rows})), first)
 
@@ -493,9 +524,11 @@ def episode_facts(session, scope: Scope, start, end, issue_id: int | None) -> Ep
 def sample_posts(session, scope: Scope, start, end, issue_id: int | None) -> list[str]:
     """Three posts of the episode from three different customers, most reach first,
     redacted: posts may quote e-mails, phone numbers, IBANs or cards."""
-    query = _negatives(Mention.source_id, Mention.author, Mention.id, Mention.text).where(
-        Mention.created_at >= start, Mention.created_at < max(end, start)
-    ).order_by(Mention.reach.desc().nullslast(), Mention.id)
+    query = (
+        _negatives(Mention.source_id, Mention.author, Mention.id, Mention.text)
+        .where(Mention.created_at >= start, Mention.created_at < max(end, start))
+        .order_by(Mention.reach.desc().nullslast(), Mention.id)
+    )
     samples, seen = [], set()
     for source_id, author, mention_id, text in session.execute(
         _about(session, scope, issue_id, query).limit(200)
@@ -523,8 +556,9 @@ def alert_content(session, alert: Alert, dashboard_url: str, now: datetime) -> A
         issue = session.get(Issue, alert.issue_id) if alert.issue_id is not None else None
     summary = None
     if issue is not None:
-        summary = IssueSummary(issue.id, issue.title or issue.label, issue.classification,
-                               issue.tickets)
+        summary = IssueSummary(
+            issue.id, issue.title or issue.label, issue.classification, issue.tickets
+        )
     facts = episode_facts(session, scope, alert.window_start, end, alert.issue_id)
     return AlertContent(
         kind=alert.kind,
@@ -692,8 +726,13 @@ def negative_spike_alerts(
     for change in changes:
         context.log.info(change)
     return dg.MaterializeResult(
-        metadata={"alerts_total": total, "open": open_now, "changed": len(changes),
-                  "judged_at": now.isoformat(), **delivery}
+        metadata={
+            "alerts_total": total,
+            "open": open_now,
+            "changed": len(changes),
+            "judged_at": now.isoformat(),
+            **delivery,
+        }
     )
 
 
@@ -766,8 +805,9 @@ def backtest(session, config, start: datetime, end: datetime, now: datetime | No
             watches.append(watch)
 
     def issue_of(kind: str, name: str, spike) -> int | None:
-        return top_issue(session, scopes[kind, name], spike.window_start,
-                         min(spike.window_end, end))
+        return top_issue(
+            session, scopes[kind, name], spike.window_start, min(spike.window_end, end)
+        )
 
     book, sent = AlertBook(), []
     for run in runs:  # each message as it stands when it would have been sent

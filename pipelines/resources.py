@@ -104,7 +104,11 @@ class NotifierResource(dg.ConfigurableResource):
     backoff_seconds: float = 2.0
 
     def send(
-        self, urls: Sequence[str], title: str, body: str, channel_names=None,
+        self,
+        urls: Sequence[str],
+        title: str,
+        body: str,
+        channel_names=None,
         notify_type: str = "warning",
     ):
         from cxradar.intelligence.alerts import send_alert
@@ -126,7 +130,11 @@ class OutboxNotifier(NotifierResource):
     path: str = ".cxradar/outbox.jsonl"
 
     def send(
-        self, urls: Sequence[str], title: str, body: str, channel_names=None,
+        self,
+        urls: Sequence[str],
+        title: str,
+        body: str,
+        channel_names=None,
         notify_type: str = "warning",
     ):
         from cxradar.intelligence.alerts import DeliveryResult

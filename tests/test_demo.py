@@ -73,9 +73,9 @@ def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, caps
     replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     with session_scope(demo_db) as session:  # the planted problem: the top systemic issue
         systemic = session.scalar(
-            select(Issue.id).where(Issue.classification == "systemic").order_by(
-                Issue.score.desc(), Issue.severity.desc()
-            )
+            select(Issue.id)
+            .where(Issue.classification == "systemic")
+            .order_by(Issue.score.desc(), Issue.severity.desc())
         )
     # One message for the spike, about the planted problem, on the day it began; the
     # volume spikes of the brand and of all channels join it instead of sending their own.

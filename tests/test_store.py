@@ -49,8 +49,9 @@ def test_a_customers_cross_post_is_linked_to_their_first_copy(db_url):
     text = "Finora login broken since the update!! https://example.com/a"
     records = [
         mention("reddit", "r1", text, author="anna"),
-        mention("mastodon", "m1", "finora LOGIN broken since the update https://t.co/x",
-                author="anna"),
+        mention(
+            "mastodon", "m1", "finora LOGIN broken since the update https://t.co/x", author="anna"
+        ),
         mention("reddit", "r2", "Something else entirely", author="anna"),
     ]
     with session_scope(db_url) as session:

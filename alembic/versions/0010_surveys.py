@@ -7,7 +7,9 @@ Create Date: 2026-12-05 20:30:00
 - survey_responses: one row per answer, with its scale (nps 0-10, csat 1-5), score, comment
   and who/where it came from; (source_id, external_id) is unique so a re-read stores nothing
   twice. A comment is also stored as a mention of kind "survey" (mention_id), so it is
-  enriched and grouped into issues like every other channel.
+  enriched and grouped into issues like every other channel;
+- issues.channels (footprint per channel), nps_impact and rating_impact (what moves the
+  score) and first_version (the app version the issue began on).
 """
 
 import sqlalchemy as sa
@@ -47,8 +49,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_id", "external_id", name="uq_survey_responses_source_external"),
     )
     op.create_index("ix_survey_responses_created_at", "survey_responses", ["created_at"])
+    with op.batch_alter_table("issues") as batch:
+        batch.add_column(sa.Column("channels", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("nps_impact", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("rating_impact", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("first_version", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("issues") as batch:
+        for column in ("first_version", "rating_impact", "nps_impact", "channels"):
+            batch.drop_column(column)
     op.drop_index("ix_survey_responses_created_at", "survey_responses")
     op.drop_table("survey_responses")

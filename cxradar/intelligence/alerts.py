@@ -130,8 +130,10 @@ def _subject(alert: AlertContent) -> tuple[str, str]:
 
 def _counts_text(alert: AlertContent) -> str:
     unit = UNITS.get(alert.kind, "posts")
-    by = "" if alert.as_of is None or alert.as_of >= alert.window_end else (
-        f" by {alert.as_of.astimezone(UTC):%H:%M} UTC"
+    by = (
+        ""
+        if alert.as_of is None or alert.as_of >= alert.window_end
+        else (f" by {alert.as_of.astimezone(UTC):%H:%M} UTC")
     )
     expected = f"{alert.expected:.0f}"
     if alert.expected < 10:  # one decimal for small numbers, none when it is whole
@@ -217,8 +219,7 @@ class _SecretFilter(logging.Filter):
 @contextmanager
 def _guarded_transport_logs(url: str) -> Iterator[None]:
     names = [
-        name for name in logging.root.manager.loggerDict
-        if name.split(".")[0] in _TRANSPORT_LOGGERS
+        name for name in logging.root.manager.loggerDict if name.split(".")[0] in _TRANSPORT_LOGGERS
     ]
     loggers = [logging.getLogger(name) for name in {*names, *_TRANSPORT_LOGGERS}]
     guard = _SecretFilter(url)
@@ -239,7 +240,9 @@ def _notify_once(url: str, title: str, body: str, notify_type: str) -> str | Non
             if not sender.add(url):
                 return "URL not understood by apprise"
             accepted = sender.notify(
-                title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN,
+                title=title,
+                body=body,
+                body_format=apprise.NotifyFormat.MARKDOWN,
                 notify_type=apprise.NotifyType(notify_type),
             )
     except Exception as error:  # noqa: BLE001 - the message may quote the URL; keep the type only
@@ -286,8 +289,9 @@ def send_alert(
         if not pending:
             return DeliveryResult(True, attempts, None)
     labels = tuple(_channel_label(index, channel_names) for index in pending)
-    error = "; ".join(f"{label}: {reasons[index]}" for label, index in zip(labels, pending,
-                                                                               strict=True))
+    error = "; ".join(
+        f"{label}: {reasons[index]}" for label, index in zip(labels, pending, strict=True)
+    )
     error = f"not delivered after {attempts} attempts: {error}"
     log.warning("alert %r %s", title[:80], error)
     return DeliveryResult(False, attempts, error, labels)

@@ -372,9 +372,7 @@ class Continuation:
     split_from: int | None = None  # the earlier issue a new issue was split off from
 
 
-def match_issues(
-    groups: Sequence[Sequence[int]], previous: dict[int, int]
-) -> list[Continuation]:
+def match_issues(groups: Sequence[Sequence[int]], previous: dict[int, int]) -> list[Continuation]:
     """Match new groups to earlier issues by their members, so an issue keeps its id, key and
     link across regroups. ``previous``: mention id -> the issue it belonged to.
 

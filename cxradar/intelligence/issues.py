@@ -301,9 +301,7 @@ def _signals(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, boo
     }
 
 
-def classify_issue(
-    stats: IssueStats, thresholds: SystemicThresholds | None = None
-) -> IssueVerdict:
+def classify_issue(stats: IssueStats, thresholds: SystemicThresholds | None = None) -> IssueVerdict:
     """Isolated, emerging or systemic, with a score, a severity and a paragraph of evidence."""
     thresholds = thresholds or SystemicThresholds()
     signals = _signals(stats, thresholds)
@@ -359,8 +357,20 @@ def _reasons(stats, thresholds, signals) -> list[str]:
 
 _MONTHS = {
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.",
-           "Nov.", "Dez."],
+    "de": [
+        "Jan.",
+        "Feb.",
+        "März",
+        "Apr.",
+        "Mai",
+        "Juni",
+        "Juli",
+        "Aug.",
+        "Sep.",
+        "Okt.",
+        "Nov.",
+        "Dez.",
+    ],
 }
 _LABELS = {
     "en": {"systemic": "Systemic", "emerging": "Emerging", "isolated": "Isolated"},
@@ -405,7 +415,7 @@ def _trend(stats: IssueStats, language: str) -> str:
 
 
 def _brand_list(stats: IssueStats, language: str) -> str:
-    """" Brands: Finora 20 customers, Zentra 3." when the issue concerns a brand."""
+    """ " Brands: Finora 20 customers, Zentra 3." when the issue concerns a brand."""
     if not stats.brands:
         return ""
     en = language == "en"
@@ -454,8 +464,10 @@ def _evidence_de(stats: IssueStats, classification: str) -> str:
     text = f"{_LABELS['de'][classification]}: {who} auf {where} ({_source_list(stats)}) "
     text += f"{verb} das {when} gemeldet, {_trend(stats, 'de')}; "
     if stats.tickets:
-        text += "1 Support-Ticket bestätigt es." if stats.tickets == 1 else (
-            f"{stats.tickets} Support-Tickets bestätigen es."
+        text += (
+            "1 Support-Ticket bestätigt es."
+            if stats.tickets == 1
+            else (f"{stats.tickets} Support-Tickets bestätigen es.")
         )
     else:
         text += "kein Support-Ticket passt dazu."
@@ -468,8 +480,11 @@ def _shortfall(
     """What keeps an issue from systemic, e.g. " Not yet systemic: needs more customers ..."."""
     en = language == "en"
     if classification == "isolated":
-        people = _plural(stats.authors, "customer", "customers") if en else (
-            _plural(stats.authors, "Person", "Personen"))
+        people = (
+            _plural(stats.authors, "customer", "customers")
+            if en
+            else (_plural(stats.authors, "Person", "Personen"))
+        )
         start = thresholds.isolated_max_authors + 1
         if en:
             return f" A one-off: {people} (emerging from {start})."

@@ -186,7 +186,10 @@ def _centre_and_spread(past: np.ndarray) -> tuple[float, float]:
 
 
 def _judge(
-    observed: int, past: np.ndarray | tuple[float, float], share: float, min_count: int,
+    observed: int,
+    past: np.ndarray | tuple[float, float],
+    share: float,
+    min_count: int,
     z_threshold: float,
 ) -> tuple[float, float, bool]:
     """Expected count, robust z and verdict of a bucket ``share`` (0..1] of the way through.
@@ -270,8 +273,9 @@ def _episode(members: list[BucketScore], width: timedelta, scope: str) -> Spike:
         scope=scope,
         peak=max(b.observed for b in members),
         buckets=len(members),
-        bucket_counts=tuple((b.start, end, b.observed) for b, end in zip(members, ends,
-                                                                         strict=True)),
+        bucket_counts=tuple(
+            (b.start, end, b.observed) for b, end in zip(members, ends, strict=True)
+        ),
     )
 
 
@@ -353,8 +357,14 @@ class CountWatch:
 
     @classmethod
     def from_counts(
-        cls, kind: str, scope: str, detector: Detector, counts: Mapping[datetime, int],
-        until: datetime, first: datetime | None = None, partial=None,
+        cls,
+        kind: str,
+        scope: str,
+        detector: Detector,
+        counts: Mapping[datetime, int],
+        until: datetime,
+        first: datetime | None = None,
+        partial=None,
     ) -> CountWatch | None:
         """From posts per hour (UTC hour start -> count), zero-filled from ``first`` (default:
         the first count) up to ``until``; None when there is nothing to judge."""
@@ -454,8 +464,15 @@ class CountWatch:
             return None
         share = elapsed_share(now, d.freq, self._day_weights(complete) if d.freq == "day" else None)
         expected, z, spike = _judge(observed, stats, share, d.min_count, d.z_threshold)
-        return BucketScore(start, observed, expected, round(float(z), 3), spike,
-                           start + self.width, provisional=True)
+        return BucketScore(
+            start,
+            observed,
+            expected,
+            round(float(z), 3),
+            spike,
+            start + self.width,
+            provisional=True,
+        )
 
     def _day_weights(self, day: int) -> np.ndarray:
         """When in the day this scope's negatives arrive, from the 28 days before ``day``."""
@@ -577,8 +594,19 @@ def update_alert_state(
         if id(spike) in claimed or key in closed_keys or spike.window_end < now:
             continue
         peak, until = _peak_bucket(spike.bucket_counts)
-        actions.append(AlertAction("open", key, kind, spike.scope, spike, True, "new spike",
-                                   peak or spike.peak, until or spike.window_end))
+        actions.append(
+            AlertAction(
+                "open",
+                key,
+                kind,
+                spike.scope,
+                spike,
+                True,
+                "new spike",
+                peak or spike.peak,
+                until or spike.window_end,
+            )
+        )
     return actions
 
 
@@ -634,7 +662,8 @@ class AlertBook:
 
     def open_in(self, kind: str, scope: str) -> list[AlertState]:
         return [
-            a for a in self.alerts.values()
+            a
+            for a in self.alerts.values()
             if a.kind == kind and a.scope == scope and a.status != "resolved"
         ]
 
@@ -645,12 +674,17 @@ class AlertBook:
         since = min((a.window_start for a in current), default=None)
         spikes, judged_until = watch.spikes_at(now, since)
         closed = {
-            a.key for a in self.alerts.values()
+            a.key
+            for a in self.alerts.values()
             if a.kind == watch.kind and a.scope == watch.scope and a.status == "resolved"
         }
         actions = update_alert_state(
-            [_as_open(a) for a in current], spikes, judged_until, kind=watch.kind,
-            escalate_factor=self.escalate_factor, closed_keys=closed,
+            [_as_open(a) for a in current],
+            spikes,
+            judged_until,
+            kind=watch.kind,
+            escalate_factor=self.escalate_factor,
+            closed_keys=closed,
         )
         return [self._apply(action, now, issue_of) for action in actions]
 
@@ -658,9 +692,17 @@ class AlertBook:
         spike = action.spike
         state = self.alerts.get(action.dedupe_key)
         if state is None:  # "open": only opens create alerts
-            state = AlertState(action.dedupe_key, action.kind, action.scope, spike.window_start,
-                               spike.window_end, spike.observed, spike.expected, spike.z,
-                               created_at=now)
+            state = AlertState(
+                action.dedupe_key,
+                action.kind,
+                action.scope,
+                spike.window_start,
+                spike.window_end,
+                spike.observed,
+                spike.expected,
+                spike.z,
+                created_at=now,
+            )
             state.issue_id = issue_of(action.kind, action.scope, spike)
             carrier = self.carrier_for(state.issue_id)
             state.covered_by = carrier.key if carrier else None
@@ -698,8 +740,15 @@ class AlertBook:
 
 
 def _as_open(alert: AlertState) -> OpenAlert:
-    return OpenAlert(alert.key, alert.kind, alert.scope, alert.window_start, alert.window_end,
-                     alert.alerted_peak, alert.alerted_until)
+    return OpenAlert(
+        alert.key,
+        alert.kind,
+        alert.scope,
+        alert.window_start,
+        alert.window_end,
+        alert.alerted_peak,
+        alert.alerted_until,
+    )
 
 
 def step_all(
@@ -757,8 +806,9 @@ def simulate_series(
         rates[first : first + length] *= spike_multiplier
         injected.append((first, length))
     counts = rng.poisson(rates)
-    return SyntheticSeries([(t, int(c)) for t, c in zip(times, counts, strict=True)], injected,
-                           warmup)
+    return SyntheticSeries(
+        [(t, int(c)) for t, c in zip(times, counts, strict=True)], injected, warmup
+    )
 
 
 @dataclass(frozen=True)
@@ -786,7 +836,10 @@ def evaluate_detector(
     only; ``benchmarks/time_to_alert.py`` measures the alerting as it runs, hourly.
     """
     scores = score_buckets(
-        synthetic.series, season=season, min_count=min_count, z_threshold=z_threshold,
+        synthetic.series,
+        season=season,
+        min_count=min_count,
+        z_threshold=z_threshold,
         history=history,
     )
     flagged = {i for i, bucket in enumerate(scores) if bucket.is_spike and i >= synthetic.warmup}
@@ -799,7 +852,10 @@ def evaluate_detector(
         if hits:
             delays.append(hits[0] - first)
     episodes = detect_spikes(
-        synthetic.series, season=season, min_count=min_count, z_threshold=z_threshold,
+        synthetic.series,
+        season=season,
+        min_count=min_count,
+        z_threshold=z_threshold,
         history=history,
     )
     starts = [bucket.start for bucket in scores]

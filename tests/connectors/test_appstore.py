@@ -16,16 +16,23 @@ def page_path(page: int, app_id: str = "1555000000", country: str = "us") -> str
 
 def review(rid: int, updated: str, rating="2", title="Transfer stuck", text="Pending for days."):
     return {
-        "author": {"uri": {"label": f"https://itunes.apple.com/us/reviews/id{rid}"},
-                   "name": {"label": f"user{rid}"}, "label": ""},
+        "author": {
+            "uri": {"label": f"https://itunes.apple.com/us/reviews/id{rid}"},
+            "name": {"label": f"user{rid}"},
+            "label": "",
+        },
         "updated": {"label": updated},
         "im:rating": {"label": rating},
         "im:version": {"label": "4.2.0"},
         "id": {"label": str(rid)},
         "title": {"label": title},
         "content": {"label": text, "attributes": {"type": "text"}},
-        "link": {"attributes": {"rel": "related",
-                                "href": "https://itunes.apple.com/us/review?id=1555000000"}},
+        "link": {
+            "attributes": {
+                "rel": "related",
+                "href": "https://itunes.apple.com/us/review?id=1555000000",
+            }
+        },
         "im:voteSum": {"label": "0"},
         "im:contentType": {"attributes": {"term": "Application", "label": "Application"}},
         "im:voteCount": {"label": "0"},
@@ -33,9 +40,13 @@ def review(rid: int, updated: str, rating="2", title="Transfer stuck", text="Pen
 
 
 def feed(entries=None) -> Reply:
-    document = {"feed": {"author": {"name": {"label": "iTunes Store"}},
-                         "link": [{"attributes": {"rel": "self", "href": "https://x"}}],
-                         "id": {"label": "https://itunes.apple.com/us/rss/customerreviews"}}}
+    document = {
+        "feed": {
+            "author": {"name": {"label": "iTunes Store"}},
+            "link": [{"attributes": {"rel": "self", "href": "https://x"}}],
+            "id": {"label": "https://itunes.apple.com/us/rss/customerreviews"},
+        }
+    }
     if entries is not None:
         document["feed"]["entry"] = entries
     return Reply(200, document, APPLE_JSON)
@@ -55,17 +66,24 @@ def test_reviews_map_with_rating_version_and_utc_time(server):
     assert record.external_id == "1002" and record.source == "appstore"
     assert record.kind == "review" and record.rating == 1 and record.brand == "Nordpay"
     assert record.created_at == datetime(2026, 11, 20, 8, 2, 3, tzinfo=UTC)
-    assert (record.title, record.text, record.author) == ("Transfer stuck", "Pending for days.",
-                                                          "user1002")
+    assert (record.title, record.text, record.author) == (
+        "Transfer stuck",
+        "Pending for days.",
+        "user1002",
+    )
     assert record.extra == {"version": "4.2.0", "country": "us"}
     assert record.lang is None and record.url == "https://itunes.apple.com/us/review?id=1555000000"
 
 
 def test_pages_are_read_until_a_page_has_no_entry(server):
-    server.route(page_path(1), feed([review(30, "2026-11-22T10:00:00-07:00"),
-                                     review(29, "2026-11-22T09:00:00-07:00")]))
-    server.route(page_path(2), feed([review(28, "2026-11-21T10:00:00-07:00"),
-                                     review(27, "2026-11-21T09:00:00-07:00")]))
+    server.route(
+        page_path(1),
+        feed([review(30, "2026-11-22T10:00:00-07:00"), review(29, "2026-11-22T09:00:00-07:00")]),
+    )
+    server.route(
+        page_path(2),
+        feed([review(28, "2026-11-21T10:00:00-07:00"), review(27, "2026-11-21T09:00:00-07:00")]),
+    )
     server.route(page_path(3), feed())
     app, _ = connector(server)
     result = app.fetch(None)
@@ -113,22 +131,35 @@ def test_reviews_sharing_the_newest_second_are_not_lost(server):
 
 
 def test_a_bad_rating_is_a_row_error_and_the_rest_is_kept(server):
-    server.route(page_path(1), feed([review(5, "2026-11-22T10:00:00Z", rating="five"),
-                                     review(4, "2026-11-22T09:00:00Z", rating="9"),
-                                     review(3, "2026-11-22T08:00:00Z")]))
+    server.route(
+        page_path(1),
+        feed(
+            [
+                review(5, "2026-11-22T10:00:00Z", rating="five"),
+                review(4, "2026-11-22T09:00:00Z", rating="9"),
+                review(3, "2026-11-22T08:00:00Z"),
+            ]
+        ),
+    )
     server.route(page_path(2), feed())
     app, _ = connector(server)
     result = app.fetch(None)
     assert [r.external_id for r in result.records] == ["3"]
-    assert [(e.line, e.file) for e in result.errors] == [(1, server.url + page_path(1)),
-                                                          (2, server.url + page_path(1))]
+    assert [(e.line, e.file) for e in result.errors] == [
+        (1, server.url + page_path(1)),
+        (2, server.url + page_path(1)),
+    ]
     assert "'five' is not a number" in result.errors[0].reason
     assert "not between 1 and 5" in result.errors[1].reason
 
 
 def test_429_and_500_are_retried(server):
-    server.route(page_path(1), Reply(429, headers={"Retry-After": "4"}), Reply(500),
-                 feed([review(1, "2026-11-22T10:00:00Z")]))
+    server.route(
+        page_path(1),
+        Reply(429, headers={"Retry-After": "4"}),
+        Reply(500),
+        feed([review(1, "2026-11-22T10:00:00Z")]),
+    )
     server.route(page_path(2), feed())
     app, waits = connector(server)
     result = app.fetch(None)

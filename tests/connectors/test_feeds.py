@@ -21,8 +21,14 @@ def rss(*items: str, language: str = "de-DE") -> str:
     )
 
 
-def item(guid: str | None, title: str, description: str, date="Mon, 23 Nov 2026 08:30:00 +0100",
-         link: str | None = "https://news.example/a", extra: str = "") -> str:
+def item(
+    guid: str | None,
+    title: str,
+    description: str,
+    date="Mon, 23 Nov 2026 08:30:00 +0100",
+    link: str | None = "https://news.example/a",
+    extra: str = "",
+) -> str:
     parts = [f"<title>{title}</title>", f"<description><![CDATA[{description}]]></description>"]
     if guid:
         parts.append(f'<guid isPermaLink="false">{guid}</guid>')
@@ -56,9 +62,14 @@ def connector(server, path="/feed", **kwargs) -> tuple[FeedConnector, list[float
 
 
 def test_rss_entries_map_to_articles_with_plain_text(server):
-    body = rss(item("n-1", "Nordpay: St&#246;rung bei &#220;berweisungen",
-                    "<p>Kunden melden &quot;hängende&quot; Überweisungen.</p><p>Nordpay prüft.</p>",
-                    extra="<dc:creator>Redaktion</dc:creator>"))
+    body = rss(
+        item(
+            "n-1",
+            "Nordpay: St&#246;rung bei &#220;berweisungen",
+            "<p>Kunden melden &quot;hängende&quot; Überweisungen.</p><p>Nordpay prüft.</p>",
+            extra="<dc:creator>Redaktion</dc:creator>",
+        )
+    )
     server.route("/feed", Reply(200, body, RSS_TYPE))
     feed, _ = connector(server, brand="Nordpay")
     result = feed.fetch(None)
@@ -102,8 +113,12 @@ def test_second_fetch_is_conditional_and_304_returns_nothing(server):
 def test_a_server_ignoring_conditional_get_still_returns_only_new_entries(server):
     old = item("n-1", "Nordpay alt", "alt")
     new = item("n-2", "Nordpay neu", "neu", link="https://news.example/b")
-    server.route("/feed", Reply(200, rss(old), RSS_TYPE), Reply(200, rss(old), RSS_TYPE),
-                 Reply(200, rss(new, old), RSS_TYPE))
+    server.route(
+        "/feed",
+        Reply(200, rss(old), RSS_TYPE),
+        Reply(200, rss(old), RSS_TYPE),
+        Reply(200, rss(new, old), RSS_TYPE),
+    )
     feed, _ = connector(server)
     first = feed.fetch(None)
     second = feed.fetch(first.cursor)
@@ -146,8 +161,10 @@ def test_malformed_feed_keeps_the_good_entries_and_names_the_feed(server):
 
 
 def test_a_web_page_instead_of_a_feed_is_a_source_error_naming_the_feed(server):
-    server.route("/feed", Reply(200, "<html><body><h1>Login</h1></body></html>",
-                                {"Content-Type": "text/html"}))
+    server.route(
+        "/feed",
+        Reply(200, "<html><body><h1>Login</h1></body></html>", {"Content-Type": "text/html"}),
+    )
     feed, _ = connector(server)
     feed.url += "?token=s3cret"
     with pytest.raises(SourceError) as raised:
@@ -160,7 +177,9 @@ def test_keyword_filter_keeps_only_matching_entries_including_umlauts(server):
     body = rss(
         item("n-1", "ÜBERWEISUNG hängt", "bei der Bank", link="https://n.example/1"),
         item("n-2", "Nordpaymentsystem", "kein Treffer", link="https://n.example/2"),
-        item("n-3", "Bäckerei", "mit Überweisungen hat das nichts zu tun", link="https://n.example/3"),
+        item(
+            "n-3", "Bäckerei", "mit Überweisungen hat das nichts zu tun", link="https://n.example/3"
+        ),
         item("n-4", "Meldung", "Die Nordpay-App ist down", link="https://n.example/4"),
     )
     server.route("/feed", Reply(200, body, RSS_TYPE))
@@ -178,8 +197,10 @@ def test_keyword_filter_is_unicode_aware():
 
 
 def test_ids_fall_back_to_link_then_a_stable_hash(server):
-    body = rss(item(None, "Nordpay A", "a", link="https://n.example/a"),
-               item(None, "Nordpay B", "b", link=None))
+    body = rss(
+        item(None, "Nordpay A", "a", link="https://n.example/a"),
+        item(None, "Nordpay B", "b", link=None),
+    )
     server.route("/feed", Reply(200, body, RSS_TYPE))
     feed, _ = connector(server)
     first = [r.external_id for r in feed.fetch(None).records]
@@ -207,8 +228,9 @@ def test_an_empty_entry_is_a_row_error_and_the_others_are_kept(server):
 
 def test_429_waits_as_asked_and_500_is_retried(server):
     body = rss(item("n-1", "Nordpay", "x"))
-    server.route("/feed", Reply(429, headers={"Retry-After": "7"}), Reply(500),
-                 Reply(200, body, RSS_TYPE))
+    server.route(
+        "/feed", Reply(429, headers={"Retry-After": "7"}), Reply(500), Reply(200, body, RSS_TYPE)
+    )
     feed, waits = connector(server)
     result = feed.fetch(None)
     assert len(result.records) == 1
@@ -234,6 +256,9 @@ def test_recorded_feeds_return_german_and_english_nordpay_mentions():
     assert [feed.kind for feed in feeds] == ["rss", "rss"]
     assert all(5 <= len(r.records) <= 15 and not r.errors for r in results)
     assert {r.lang for result in results for r in result.records} == {"de", "en"}
-    assert all("nordpay" in (r.title or "").lower() + r.text.lower()
-               for result in results for r in result.records)
+    assert all(
+        "nordpay" in (r.title or "").lower() + r.text.lower()
+        for result in results
+        for r in result.records
+    )
     assert feeds[0].fetch(results[0].cursor).records == []

@@ -20,9 +20,16 @@ def raw_review(rid: str, when: datetime, score=2, text="Transfer stuck", thumbs=
     return [
         rid,
         ["Jonas W.", [None, 2, None, [None, None, "https://play-lh.googleusercontent.com/a/x"]]],
-        score, None, text, [int(when.timestamp()), 500000000], thumbs,
+        score,
+        None,
+        text,
+        [int(when.timestamp()), 500000000],
+        thumbs,
         [None, "Thanks, we are on it.", [int(when.timestamp()) + 60, 0]],
-        None, None, version, None,
+        None,
+        None,
+        version,
+        None,
     ]
 
 
@@ -85,9 +92,11 @@ def test_reviews_map_from_plays_answer_with_utc_times(server, berlin_clock):
 
 
 def test_pages_follow_the_continuation_token(server):
-    server.route(REVIEWS_PATH,
-                 batchexecute([raw_review("r3", at(23)), raw_review("r2", at(22))], token="tok-1"),
-                 batchexecute([raw_review("r1", at(21))]))
+    server.route(
+        REVIEWS_PATH,
+        batchexecute([raw_review("r3", at(23)), raw_review("r2", at(22))], token="tok-1"),
+        batchexecute([raw_review("r1", at(21))]),
+    )
     play, _ = connector(server, batch=2)
     result = play.fetch(None)
     assert [r.external_id for r in result.records] == ["r3", "r2", "r1"]
@@ -107,8 +116,12 @@ def test_max_reviews_caps_a_fetch(server):
 
 def test_repeated_reviews_count_once_and_a_looping_token_ends(server):
     r9, r8, r7 = (raw_review(f"r{i}", at(20, i)) for i in (9, 8, 7))
-    server.route(REVIEWS_PATH, batchexecute([r9, r8], token="a"),
-                 batchexecute([r8, r7], token="b"), batchexecute([r7], token="b"))
+    server.route(
+        REVIEWS_PATH,
+        batchexecute([r9, r8], token="a"),
+        batchexecute([r8, r7], token="b"),
+        batchexecute([r7], token="b"),
+    )
     play, _ = connector(server, batch=2)
     result = play.fetch(None)
     assert [r.external_id for r in result.records] == ["r9", "r8", "r7"]
@@ -117,9 +130,13 @@ def test_repeated_reviews_count_once_and_a_looping_token_ends(server):
 
 def test_second_fetch_stops_at_the_cursor(server):
     old = [raw_review("r2", at(22)), raw_review("r1", at(21))]
-    server.route(REVIEWS_PATH, batchexecute(old, token="t"), batchexecute([]),
-                 batchexecute(old, token="t"),
-                 batchexecute([raw_review("r3", at(23)), *old], token="t"))
+    server.route(
+        REVIEWS_PATH,
+        batchexecute(old, token="t"),
+        batchexecute([]),
+        batchexecute(old, token="t"),
+        batchexecute([raw_review("r3", at(23)), *old], token="t"),
+    )
     play, _ = connector(server)
     first = play.fetch(None)
     unchanged = play.fetch(first.cursor)
@@ -131,8 +148,9 @@ def test_second_fetch_stops_at_the_cursor(server):
 
 def test_5xx_is_retried_with_backoff_then_succeeds(server):
     # The library itself tries 3 times without waiting; we back off between its rounds.
-    server.route(REVIEWS_PATH, Reply(503), Reply(503), Reply(503),
-                 batchexecute([raw_review("r1", at(21))]))
+    server.route(
+        REVIEWS_PATH, Reply(503), Reply(503), Reply(503), batchexecute([raw_review("r1", at(21))])
+    )
     play, waits = connector(server)
     result = play.fetch(None)
     assert [r.external_id for r in result.records] == ["r1"]
@@ -153,8 +171,11 @@ def test_429_is_retried_and_persistent_failure_is_a_clear_source_error(server):
 
 def test_plays_rate_limit_answer_is_retried(server, monkeypatch):
     monkeypatch.setattr(library_request, "RATE_LIMIT_DELAY", 0)  # the library's own pause
-    limited = Reply(200, ')]}\'\n\n[["er",null,null,null,null,429,"generic",null,null,null,'
-                         'null,null,"com.google.play.gateway.proto.PlayGatewayError"]]')
+    limited = Reply(
+        200,
+        ')]}\'\n\n[["er",null,null,null,null,429,"generic",null,null,null,'
+        'null,null,"com.google.play.gateway.proto.PlayGatewayError"]]',
+    )
     server.route(REVIEWS_PATH, limited, limited, limited, batchexecute([raw_review("r1", at(2))]))
     play, waits = connector(server)
     assert len(play.fetch(None).records) == 1
@@ -179,8 +200,9 @@ def test_an_unreadable_answer_says_to_upgrade_the_library(server):
 
 
 def test_a_review_without_a_valid_score_is_a_row_error(server):
-    server.route(REVIEWS_PATH, batchexecute([raw_review("r2", at(22), score=None),
-                                             raw_review("r1", at(21))]))
+    server.route(
+        REVIEWS_PATH, batchexecute([raw_review("r2", at(22), score=None), raw_review("r1", at(21))])
+    )
     play, _ = connector(server)
     result = play.fetch(None)
     assert [r.external_id for r in result.records] == ["r1"]

@@ -81,8 +81,13 @@ def test_posts_are_mapped(server):
         Reply(
             200,
             listing(
-                post("a1", title="Card declined", selftext="Since the update.", score=57,
-                     num_comments=3),
+                post(
+                    "a1",
+                    title="Card declined",
+                    selftext="Since the update.",
+                    score=57,
+                    num_comments=3,
+                ),
                 post("a0", created=T0 - 60, author="[deleted]", selftext="[removed]"),
             ),
         ),
@@ -129,8 +134,9 @@ def test_comments_are_mapped_and_removed_ones_skipped(server):
 
 def test_searches_run_across_reddit_and_carry_the_brand(server):
     server.route(SEARCH, Reply(200, listing(post("s1", subreddit="fintech"))))
-    reddit, _ = connector(server, subreddits=[], searches=[("Nordpay", '"Nordpay" OR "@nordpay"')],
-                          limit=50)
+    reddit, _ = connector(
+        server, subreddits=[], searches=[("Nordpay", '"Nordpay" OR "@nordpay"')], limit=50
+    )
     (record,) = reddit.fetch(None).records
     assert record.brand == "Nordpay" and record.extra["subreddit"] == "fintech"
     query = server.hits(SEARCH)[0].query
@@ -153,16 +159,21 @@ def test_second_fetch_returns_nothing_new_then_only_the_new_post(server):
     reddit, _ = connector(server)
     first = reddit.fetch(None)
     assert set(by_id(first)) == {"t3_a2", "t3_a1"}
-    assert json.loads(first.cursor)["listings"]["r/nordpay/new"] == {
-        "newest": T0, "ids": ["t3_a2"]
-    }
+    assert json.loads(first.cursor)["listings"]["r/nordpay/new"] == {"newest": T0, "ids": ["t3_a2"]}
 
     second = reddit.fetch(first.cursor)
     assert second.records == [] and second.errors == []
 
     # a new post, and another one created in the same second as the newest seen
-    server.route(NEW, Reply(200, listing(post("a4", created=T0 + 30), post("a3"), post("a2"),
-                                         post("a1", created=T0 - 60))))
+    server.route(
+        NEW,
+        Reply(
+            200,
+            listing(
+                post("a4", created=T0 + 30), post("a3"), post("a2"), post("a1", created=T0 - 60)
+            ),
+        ),
+    )
     third = reddit.fetch(second.cursor)
     assert set(by_id(third)) == {"t3_a4", "t3_a3"}
     assert reddit.fetch(third.cursor).records == []
@@ -183,16 +194,23 @@ def test_pages_are_followed_with_after_and_resume_stops_at_the_first_old_item(se
 
     server.route(
         NEW,
-        Reply(200, listing(post("p4", created=T0 + 5), post("p3"), post("p2", created=T0 - 10),
-                           after="t3_p2")),
+        Reply(
+            200,
+            listing(
+                post("p4", created=T0 + 5), post("p3"), post("p2", created=T0 - 10), after="t3_p2"
+            ),
+        ),
     )
     assert set(by_id(reddit.fetch(first.cursor))) == {"t3_p4"}
     assert len(server.hits(NEW)) == 3  # the old post on page one ended the listing
 
 
 def test_429_waits_as_long_as_reddit_asks_then_succeeds(server):
-    server.route(NEW, Reply(429, {"message": "Too Many Requests", "error": 429},
-                            {"Retry-After": "7"}), Reply(200, listing(post("a1"))))
+    server.route(
+        NEW,
+        Reply(429, {"message": "Too Many Requests", "error": 429}, {"Retry-After": "7"}),
+        Reply(200, listing(post("a1"))),
+    )
     reddit, waits = connector(server)
     result = reddit.fetch(None)
     assert [r.external_id for r in result.records] == ["t3_a1"]
@@ -201,8 +219,11 @@ def test_429_waits_as_long_as_reddit_asks_then_succeeds(server):
 
 
 def test_500_is_retried_with_backoff_then_succeeds(server):
-    server.route(NEW, Reply(500, {"message": "Internal Server Error", "error": 500}),
-                 Reply(200, listing(post("a1"))))
+    server.route(
+        NEW,
+        Reply(500, {"message": "Internal Server Error", "error": 500}),
+        Reply(200, listing(post("a1"))),
+    )
     reddit, waits = connector(server)
     assert [r.external_id for r in reddit.fetch(None).records] == ["t3_a1"]
     assert waits == [1.0]
@@ -270,8 +291,7 @@ def test_a_forbidden_subreddit_is_reported_and_the_others_are_still_read(server)
 
 
 def test_a_malformed_listing_and_a_malformed_item_are_reported(server):
-    server.route(NEW, Reply(200, "<html>we'll be right back</html>",
-                            {"Content-Type": "text/html"}))
+    server.route(NEW, Reply(200, "<html>we'll be right back</html>", {"Content-Type": "text/html"}))
     server.route(
         COMMENTS,
         Reply(200, listing(comment("c2"), comment("c1", created_utc="yesterday"), comment("c0"))),

@@ -248,11 +248,20 @@ def test_an_alert_told_in_another_ones_message_is_not_undelivered(seeded):
     with session_scope(seeded) as session:  # the same episode, seen on one source too
         sent = session.scalars(select(Alert)).one()
         carrier = sent.id
-        session.add(Alert(
-            dedupe_key="negative_spike|source:reddit|2026-10-20", kind="negative_spike",
-            scope="source:reddit", window_start=sent.window_start, window_end=sent.window_end,
-            observed=5, expected=0.5, severity=0.4, status="resolved", covered_by=carrier,
-        ))
+        session.add(
+            Alert(
+                dedupe_key="negative_spike|source:reddit|2026-10-20",
+                kind="negative_spike",
+                scope="source:reddit",
+                window_start=sent.window_start,
+                window_end=sent.window_end,
+                observed=5,
+                expected=0.5,
+                severity=0.4,
+                status="resolved",
+                covered_by=carrier,
+            )
+        )
     app = on_page(start(), "alerts")
     alerts = app.dataframe[0].value
     assert alerts["covered_by"].dropna().tolist() == [carrier]

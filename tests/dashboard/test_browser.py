@@ -260,9 +260,12 @@ def test_an_alerts_link_opens_its_issue(dashboard, browser, database):
     browser.get(issue_link(dashboard, issue_id))
     settled(browser, "Issues")
     no_exception(browser)
+
     def chosen(driver) -> list[str]:  # the drill-down picker's value
-        return [box.get_attribute("value") for box in
-                driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')]
+        return [
+            box.get_attribute("value")
+            for box in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
+        ]
 
     try:
         WebDriverWait(browser, WAIT_SECONDS).until(

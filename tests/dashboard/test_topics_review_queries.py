@@ -29,9 +29,7 @@ def engine(db_url):
 
 def counts(frame) -> dict[str, tuple[int, float | None]]:
     return {
-        row.label: (row.mentions, row.negative_share)
-        for row in frame.itertuples()
-        if row.mentions
+        row.label: (row.mentions, row.negative_share) for row in frame.itertuples() if row.mentions
     }
 
 

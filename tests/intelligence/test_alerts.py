@@ -107,8 +107,14 @@ def test_the_title_and_first_line_name_the_issue_and_its_label():
 
 def test_the_issue_trigger_speaks_of_new_customers_and_the_app_version_when_known():
     title, body = format_alert(
-        spike_alert(kind="new_customers", scope="issue:topic:3", observed=6, expected=0,
-                    app_version="5.2.0", as_of=datetime(2024, 10, 19, 1, tzinfo=UTC))
+        spike_alert(
+            kind="new_customers",
+            scope="issue:topic:3",
+            observed=6,
+            expected=0,
+            app_version="5.2.0",
+            as_of=datetime(2024, 10, 19, 1, tzinfo=UTC),
+        )
     )
     assert title.endswith("(emerging): 6 new customers (expected ~0)")  # the day is over
     assert "- Started with app version 5.2.0" in body.splitlines()
@@ -119,7 +125,9 @@ def test_escalations_and_resolutions_are_labelled_in_the_title():
     assert format_alert(spike_alert(action="escalate"))[0].startswith("Escalated: Logged out")
     assert format_alert(spike_alert(action="resolve"))[0].startswith("Resolved: Logged out")
     assert (NOTIFY_TYPE["open"], NOTIFY_TYPE["escalate"], NOTIFY_TYPE["resolve"]) == (
-        "warning", "warning", "success"
+        "warning",
+        "warning",
+        "success",
     )
 
 

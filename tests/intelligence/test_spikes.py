@@ -321,8 +321,9 @@ def test_an_early_alert_the_complete_bucket_does_not_confirm_is_resolved_not_rep
     book = AlertBook()
     today = MONDAY + timedelta(days=28)
     runs = [today + timedelta(hours=h, minutes=5) for h in range(0, 49)]
-    sent = [(t.at, t.message) for t in step_all(book, [(r, watch) for r in runs], about(7))
-            if t.message]
+    sent = [
+        (t.at, t.message) for t in step_all(book, [(r, watch) for r in runs], about(7)) if t.message
+    ]
     assert sent == [
         (today + timedelta(minutes=65), "open"),  # 12 by 01:05 where ~0 usually arrive
         (today + timedelta(days=1, minutes=5), "resolve"),  # the whole day: 12 of 20
@@ -334,13 +335,15 @@ def test_an_early_alert_the_complete_bucket_does_not_confirm_is_resolved_not_rep
 def test_escalation_needs_a_later_bucket_not_the_same_one_filling_up():
     # hourly: 2 posts an hour for two weeks, then 20 in hour A, 26 in A+1, 40 in A+2
     counts = np.array([2] * (14 * 24) + [20, 26, 40, 2, 2])
-    watch = CountWatch("spike", "all (hourly)", HOURLY, MONDAY, counts,
-                       evenly_within_the_hour(counts))
+    watch = CountWatch(
+        "spike", "all (hourly)", HOURLY, MONDAY, counts, evenly_within_the_hour(counts)
+    )
     book = AlertBook()
     a = MONDAY + timedelta(days=14)
     runs = [a + timedelta(hours=h, minutes=m) for h in range(0, 5) for m in (5, 45)]
-    messages = [(t.at, t.message) for t in step_all(book, [(r, watch) for r in runs], about(1))
-                if t.message]
+    messages = [
+        (t.at, t.message) for t in step_all(book, [(r, watch) for r in runs], about(1)) if t.message
+    ]
     # 15 by 00:45 opens it; hour A filling up to 20, then 26 in A+1 (1.3 x 20) do not
     # escalate; 30 by 02:45 in A+2 (1.5 x the 20 alerted) does.
     assert messages == [
@@ -377,8 +380,9 @@ def test_alerts_about_different_issues_each_send_their_own_message():
     issues = {"brand:B": 1, "source:forum": 2}
     book = AlertBook()
     run = MONDAY + timedelta(days=28, hours=11, minutes=5)
-    transitions = step_all(book, [(run, daily), (run, other)],
-                           lambda kind, scope, spike: issues[scope])
+    transitions = step_all(
+        book, [(run, daily), (run, other)], lambda kind, scope, spike: issues[scope]
+    )
     assert [(t.message, t.carrier) for t in transitions] == [
         ("open", t.key) for t in transitions
     ] and len(transitions) == 2
@@ -388,9 +392,9 @@ def test_catching_up_judges_every_whole_hour_since_the_last_run_then_now():
     watch = hourly_watch(DAILY, [10])
     last = MONDAY + timedelta(days=3, hours=7, minutes=5)
     now = MONDAY + timedelta(days=3, hours=10, minutes=30)
-    assert watch.moments(last, now) == [
-        MONDAY + timedelta(days=3, hours=h) for h in (8, 9, 10)
-    ] + [now]
+    assert watch.moments(last, now) == [MONDAY + timedelta(days=3, hours=h) for h in (8, 9, 10)] + [
+        now
+    ]
     assert watch.moments(now, now) == [now]  # a re-run judges the same moment again
     assert watch.moments(None, MONDAY + 2 * HOUR) == [MONDAY + HOUR, MONDAY + 2 * HOUR]
 

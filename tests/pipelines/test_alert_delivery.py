@@ -72,11 +72,23 @@ def history() -> list[dict]:
     for days_ago in range(28, 0, -1):
         day = DAY - timedelta(days=days_ago)
         gripe = GRIPES[days_ago % len(GRIPES)]
-        rows.append(review(f"h{days_ago}", day + timedelta(hours=8 + days_ago % 10), 2,
-                           f"{gripe} (week {days_ago // 7}, day {days_ago % 7})"))
+        rows.append(
+            review(
+                f"h{days_ago}",
+                day + timedelta(hours=8 + days_ago % 10),
+                2,
+                f"{gripe} (week {days_ago // 7}, day {days_ago % 7})",
+            )
+        )
         if days_ago % 3:
-            rows.append(post(f"p{days_ago}", day + timedelta(hours=12), f"fan-{days_ago}",
-                             f"Nordlicht is my favourite bank app, budgeting tip #{days_ago}"))
+            rows.append(
+                post(
+                    f"p{days_ago}",
+                    day + timedelta(hours=12),
+                    f"fan-{days_ago}",
+                    f"Nordlicht is my favourite bank app, budgeting tip #{days_ago}",
+                )
+            )
     return rows
 
 
@@ -92,13 +104,26 @@ def outage() -> list[dict]:
 
 
 def review(key: str, moment: datetime, rating: int, text: str) -> dict:
-    return {"source": "appstore", "id": key, "created_at": moment.isoformat(),
-            "author": f"reviewer-{key}", "rating": rating, "text": text, "brand": "Nordlicht"}
+    return {
+        "source": "appstore",
+        "id": key,
+        "created_at": moment.isoformat(),
+        "author": f"reviewer-{key}",
+        "rating": rating,
+        "text": text,
+        "brand": "Nordlicht",
+    }
 
 
 def post(key: str, moment: datetime, author: str, text: str) -> dict:
-    return {"source": "forum", "id": key, "created_at": moment.isoformat(), "author": author,
-            "text": text, "brand": "Nordlicht"}
+    return {
+        "source": "forum",
+        "id": key,
+        "created_at": moment.isoformat(),
+        "author": author,
+        "text": text,
+        "brand": "Nordlicht",
+    }
 
 
 def write_config(folder, webhook_url: str):

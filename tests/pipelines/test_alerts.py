@@ -45,14 +45,28 @@ class Corpus:
             for days_ago in range(28, 0, -1):
                 for n in range(chronic_per_day):
                     moment = DAY - timedelta(days=days_ago, hours=-8 - (days_ago + 3 * n) % 12)
-                    self.post(session, f"h{days_ago}-{n}", moment, self.chronic,
-                              f"slow {days_ago} {n}")
+                    self.post(
+                        session, f"h{days_ago}-{n}", moment, self.chronic, f"slow {days_ago} {n}"
+                    )
 
     def issue(self, session, key: str, title: str, classification: str) -> int:
         issue = Issue(
-            key=key, label=title.lower(), title=title, keywords=[], classification=classification,
-            score=0.5, severity=0.5, mentions=1, authors=1, sources=1, source_names=["appstore"],
-            tickets=2, active_days=1, first_seen=DAY, last_seen=DAY, negative_share=1.0,
+            key=key,
+            label=title.lower(),
+            title=title,
+            keywords=[],
+            classification=classification,
+            score=0.5,
+            severity=0.5,
+            mentions=1,
+            authors=1,
+            sources=1,
+            source_names=["appstore"],
+            tickets=2,
+            active_days=1,
+            first_seen=DAY,
+            last_seen=DAY,
+            negative_share=1.0,
             evidence="",
         )
         session.add(issue)
@@ -61,30 +75,51 @@ class Corpus:
 
     def post(self, session, key: str, moment: datetime, issue_id: int, text: str, author=None):
         mention = Mention(
-            source_id=self.source.id, external_id=key, created_at=moment, text=text,
-            author=author or f"customer-{key}", brand="Nordlicht",
+            source_id=self.source.id,
+            external_id=key,
+            created_at=moment,
+            text=text,
+            author=author or f"customer-{key}",
+            brand="Nordlicht",
             content_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
         session.add(mention)
         session.flush()
-        session.add(Enrichment(
-            mention_id=mention.id, sentiment="negative", sentiment_score=-0.8, prob_negative=0.9,
-            prob_neutral=0.05, prob_positive=0.05, model_version="test", issue_id=issue_id,
-        ))
+        session.add(
+            Enrichment(
+                mention_id=mention.id,
+                sentiment="negative",
+                sentiment_score=-0.8,
+                prob_negative=0.9,
+                prob_neutral=0.05,
+                prob_positive=0.05,
+                model_version="test",
+                issue_id=issue_id,
+            )
+        )
 
     def outage(self, times: list[datetime], issue_id: int | None = None) -> None:
         with session_scope(self.url) as session:
             for number, moment in enumerate(times):
                 issue_id = issue_id or self.new
-                self.post(session, f"o{issue_id}-{moment:%d%H%M}-{number}", moment, issue_id,
-                          f"E42 again after the update, try {number} at {moment:%H:%M}")
+                self.post(
+                    session,
+                    f"o{issue_id}-{moment:%d%H%M}-{number}",
+                    moment,
+                    issue_id,
+                    f"E42 again after the update, try {number} at {moment:%H:%M}",
+                )
 
 
 def config(**trigger):
-    return parse_config({
-        "alerts": {"channels": [{"name": "hook", "url": "json://127.0.0.1:9/unused"}],
-                   "issue_trigger": trigger or {}},
-    })
+    return parse_config(
+        {
+            "alerts": {
+                "channels": [{"name": "hook", "url": "json://127.0.0.1:9/unused"}],
+                "issue_trigger": trigger or {},
+            },
+        }
+    )
 
 
 def run(url: str, now: datetime, tmp_path, settings=None) -> list[dict]:
@@ -124,15 +159,19 @@ def test_a_low_volume_brand_hears_of_an_emerging_issue_gaining_customers(corpus,
     assert run(corpus.url, DAY + timedelta(hours=11, minutes=5), tmp_path) == []  # a re-run
     with session_scope(corpus.url) as session:
         [alert] = session.scalars(select(Alert)).all()
-        assert (alert.kind, alert.scope, alert.issue_id) == ("new_customers", "issue:topic:2",
-                                                            corpus.new)
+        assert (alert.kind, alert.scope, alert.issue_id) == (
+            "new_customers",
+            "issue:topic:2",
+            corpus.new,
+        )
         assert 0 < alert.severity <= 1
 
 
 def test_an_isolated_issue_or_a_switched_off_trigger_stays_quiet(corpus, tmp_path):
     corpus.outage([DAY + timedelta(hours=9, minutes=30 * k) for k in range(6)])
-    assert run(corpus.url, DAY + timedelta(hours=12, minutes=5), tmp_path,
-               config(enabled=False)) == []
+    assert (
+        run(corpus.url, DAY + timedelta(hours=12, minutes=5), tmp_path, config(enabled=False)) == []
+    )
     with session_scope(corpus.url) as session:
         session.get(Issue, corpus.new).classification = "isolated"
     assert run(corpus.url, DAY + timedelta(hours=12, minutes=6), tmp_path) == []
@@ -162,8 +201,13 @@ def test_a_systemic_issue_is_judged_against_its_own_usual_not_the_minimum(db_url
 def test_the_backtest_lists_only_what_has_happened_with_minutes_after_the_first_post(corpus):
     corpus.outage([DAY + timedelta(hours=9, minutes=12 * k) for k in range(30)])
     with session_scope(corpus.url) as session:
-        sent = backtest(session, config(), DAY - timedelta(days=1), DAY + timedelta(days=30),
-                        now=DAY + timedelta(hours=13, minutes=30))
+        sent = backtest(
+            session,
+            config(),
+            DAY - timedelta(days=1),
+            DAY + timedelta(days=30),
+            now=DAY + timedelta(hours=13, minutes=30),
+        )
     # The fifth customer (09:48) trips the issue trigger at the 10:05 run; the volume
     # spike (eight posts by 10:24) joins that message at 11:05.
     assert [(a.at, a.action) for a in sent] == [(DAY + timedelta(hours=10, minutes=5), "open")]
@@ -173,8 +217,13 @@ def test_the_backtest_lists_only_what_has_happened_with_minutes_after_the_first_
     assert (alert.kind, alert.scope) == ("new_customers", "issue:topic:2")
     assert alert.observed == 6 and alert.expected == 0
     with session_scope(corpus.url) as session:
-        later = backtest(session, config(), DAY - timedelta(days=1), DAY + timedelta(days=30),
-                         now=DAY + timedelta(days=3))
+        later = backtest(
+            session,
+            config(),
+            DAY - timedelta(days=1),
+            DAY + timedelta(days=30),
+            now=DAY + timedelta(days=3),
+        )
         assert session.scalars(select(Alert)).all() == []  # a backtest stores nothing
     assert [a.action for a in later] == ["open", "resolve"]
     assert later[1].at == DAY + timedelta(days=2, minutes=5)  # the day after is quiet again
@@ -191,14 +240,27 @@ def test_each_alert_state_change_is_logged_once(db_url, tmp_path):
     result = dg.materialize(
         [negative_spike_alerts],
         instance=instance,
-        resources={"db": DatabaseResource(url=db_url), "cx_config": ConfigResource(path=str(path)),
-                   "notifier": OutboxNotifier(path=str(tmp_path / "outbox.jsonl"))},
-        run_config={"ops": {"negative_spike_alerts": {"config": AlertsRunConfig(
-            now=(DAY + timedelta(hours=1)).isoformat()).model_dump()}}},
+        resources={
+            "db": DatabaseResource(url=db_url),
+            "cx_config": ConfigResource(path=str(path)),
+            "notifier": OutboxNotifier(path=str(tmp_path / "outbox.jsonl")),
+        },
+        run_config={
+            "ops": {
+                "negative_spike_alerts": {
+                    "config": AlertsRunConfig(
+                        now=(DAY + timedelta(hours=1)).isoformat()
+                    ).model_dump()
+                }
+            }
+        },
     )
     assert result.success
-    lines = [e.user_message for e in instance.all_logs(result.run_id)
-             if e.user_message.startswith("alert ")]
+    lines = [
+        e.user_message
+        for e in instance.all_logs(result.run_id)
+        if e.user_message.startswith("alert ")
+    ]
     with session_scope(db_url) as session:
         alerts = session.scalars(select(Alert)).all()
     assert alerts and all(a.status == "resolved" for a in alerts)
@@ -224,8 +286,9 @@ def test_an_alert_whose_issue_was_merged_away_resolves_and_names_where_its_posts
     corpus.outage([DAY + timedelta(hours=9, minutes=30 * k) for k in range(6)])
     [opened] = run(corpus.url, DAY + timedelta(hours=12, minutes=5), tmp_path)
     with session_scope(corpus.url) as session:  # a regroup merged it into the chronic issue
-        for enrichment in session.scalars(select(Enrichment).where(
-                Enrichment.issue_id == corpus.new)):
+        for enrichment in session.scalars(
+            select(Enrichment).where(Enrichment.issue_id == corpus.new)
+        ):
             enrichment.issue_id = corpus.chronic
         session.delete(session.get(Issue, corpus.new))
     [resolved] = run(corpus.url, DAY + timedelta(days=1, minutes=5), tmp_path)

@@ -228,9 +228,7 @@ def test_incremental_aggregates_equal_a_full_rebuild(corpus, tmp_path):
     assert snapshot(url) == incremental
 
 
-def test_issues_keep_their_ids_across_a_topic_refit_and_a_merge_leaves_a_redirect(
-    corpus, tmp_path
-):
+def test_issues_keep_their_ids_across_a_topic_refit_and_a_merge_leaves_a_redirect(corpus, tmp_path):
     from cxradar.schema import IssueRedirect
     from cxradar.state import TOPIC_FIT, write_state
 

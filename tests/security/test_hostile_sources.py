@@ -80,7 +80,7 @@ class Trickler:
             self.requested.set()
             if self.part == "body":
                 connection.sendall(head)
-            for byte in (head + body if self.part == "headers" else body):
+            for byte in head + body if self.part == "headers" else body:
                 connection.sendall(bytes([byte]))
                 if self._stopped.wait(self.every):
                     return
@@ -219,9 +219,7 @@ def test_json_nested_100000_deep_costs_that_line_only(tmp_path):
     path = jsonl(tmp_path / "m.jsonl", good_row("1"), nested(100_000), good_row("2"))
     batch = read_mentions(path)
     assert [r.external_id for r in batch.records] == ["1", "2"]
-    assert [(e.line, e.reason) for e in batch.errors] == [
-        (2, "unreadable JSON: nested too deeply")
-    ]
+    assert [(e.line, e.reason) for e in batch.errors] == [(2, "unreadable JSON: nested too deeply")]
 
 
 def test_odd_values_cost_their_row_only(tmp_path):

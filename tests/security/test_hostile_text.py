@@ -88,7 +88,9 @@ def test_nul_bytes_and_lone_surrogates_are_made_storable_on_every_backend(db_url
         assert store_mentions(session, [hostile], "file").new == 0  # still idempotent
         stored = session.scalars(select(Mention)).one()
         assert (stored.text, stored.author, stored.external_id) == (
-            "beforeafter ? end", "ab", "nulid"
+            "beforeafter ? end",
+            "ab",
+            "nulid",
         )
     ticket = TicketRecord(
         source="support", external_id="T\x001", created_at=WHEN, subject="s\x00", body="b\x00",
@@ -177,6 +179,6 @@ def test_csv_export_neutralises_formulas_and_keeps_sql_looking_text_verbatim(sql
         assert by_id[key]["text"] == expected
         assert by_id[key]["author"] == "'=cmd|'/C calc'!A0"
     with session_scope(sqlite_url) as session:  # the database keeps what was posted
-        assert session.scalar(select(Mention.text).where(Mention.external_id == "sql")) == texts[
-            "sql"
-        ]
+        assert (
+            session.scalar(select(Mention.text).where(Mention.external_id == "sql")) == texts["sql"]
+        )

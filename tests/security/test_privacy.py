@@ -204,11 +204,16 @@ def test_forget_erases_the_author_and_everything_derived(db_url, capsys):
         erased = [ids["v0"], ids["v1"]]
         assert not session.scalars(select(Mention).where(Mention.author == VICTIM,
                                                          Mention.id.in_(erased))).all()  # fmt: skip
-        for model, column in ((Enrichment, Enrichment.mention_id),
-                              (SentimentCorrection, SentimentCorrection.mention_id)):
+        for model, column in (
+            (Enrichment, Enrichment.mention_id),
+            (SentimentCorrection, SentimentCorrection.mention_id),
+        ):
             assert not session.scalars(select(model).where(column.in_(erased))).all()
-        assert not session.scalars(select(Embedding).where(Embedding.owner_id.in_(erased),
-                                                           Embedding.owner_kind == "mention")).all()
+        assert not session.scalars(
+            select(Embedding).where(
+                Embedding.owner_id.in_(erased), Embedding.owner_kind == "mention"
+            )
+        ).all()
         assert session.scalars(select(Issue.key)).all() == ["topic:1"]  # the empty one is gone
         assert not session.scalars(select(IssueLink)).all() and not session.scalars(
             select(Ticket)).all()  # fmt: skip

@@ -94,8 +94,10 @@ def run_pipeline(url: str, config: str, server: LocalServer) -> dg.ExecuteInProc
         ),
     }
     instance = dg.DagsterInstance.ephemeral()
-    result = build_defs(resources).resolve_job_def("cxradar_everything").execute_in_process(
-        instance=instance, raise_on_error=False
+    result = (
+        build_defs(resources)
+        .resolve_job_def("cxradar_everything")
+        .execute_in_process(instance=instance, raise_on_error=False)
     )
     result.instance_logs = [repr(entry) for entry in instance.all_logs(result.run_id)]
     return result
@@ -153,8 +155,11 @@ def test_no_secret_appears_anywhere_after_failing_sources_and_a_failed_alert(
     assert leaks == {}
     engine = create_engine(url)
     with engine.connect() as connection:
-        errors = list(connection.execute(  # the alerts that send a message (others join one)
-            select(Alert.last_error).where(Alert.covered_by.is_(None))).scalars())
+        errors = list(
+            connection.execute(  # the alerts that send a message (others join one)
+                select(Alert.last_error).where(Alert.covered_by.is_(None))
+            ).scalars()
+        )
     assert errors and all("hook" in (error or "") for error in errors)  # failed, named safely
 
 
