@@ -201,6 +201,7 @@ def _parse_date(value: str | None) -> date | None:
 
 # Red for systemic, amber for emerging; isolated is neutral grey, never green ("fine").
 BADGES = {"systemic": "🔴 ", "emerging": "🟠 ", "isolated": "⚪ "}
+BADGE_COLOURS = {"systemic": "red", "emerging": "orange", "isolated": "gray"}
 
 
 def badge(classification: str, t: Callable[[str], str]) -> str:
@@ -208,6 +209,15 @@ def badge(classification: str, t: Callable[[str], str]) -> str:
     if not isinstance(classification, str):  # a mention in no issue (None or NaN)
         return ""
     return BADGES.get(classification, "") + t(classification)
+
+
+def type_badge(classification: str, t: Callable[[str], str]) -> None:
+    """The issue's label as a coloured badge, always in full (a metric would cut it off)."""
+    st.badge(
+        badge(classification, t),
+        color=BADGE_COLOURS.get(classification, "gray"),
+        help=t(f"{classification}_help") if classification in BADGE_COLOURS else None,
+    )
 
 
 def issue_title(issue, language: str) -> str:

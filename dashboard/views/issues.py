@@ -105,12 +105,12 @@ def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
 def drill_down(cx: ui.Context, issue: dict) -> None:
     t = cx.t
     st.subheader(markdown(ui.issue_title(issue, cx.language)))
-    columns = st.columns(5)
-    columns[0].metric(t("col_type"), ui.badge(issue["classification"], t))
-    columns[1].metric(t("col_severity"), f"{issue['severity']:.2f}")
-    columns[2].metric(t("col_mentions"), issue["mentions"])
-    columns[3].metric(t("col_authors"), issue["authors"])
-    columns[4].metric(t("col_tickets"), issue["tickets"])
+    ui.type_badge(issue["classification"], t)
+    columns = st.columns(4)
+    columns[0].metric(t("col_severity"), f"{issue['severity']:.2f}")
+    columns[1].metric(t("col_mentions"), issue["mentions"])
+    columns[2].metric(t("col_authors"), issue["authors"])
+    columns[3].metric(t("col_tickets"), issue["tickets"])
     st.markdown(f"**{t('evidence')}**")
     st.text(plain(issue["evidence"]))
     if issue.get("label"):
