@@ -225,6 +225,7 @@ def texts(driver, selector: str) -> list[str]:
 def test_every_page_renders_without_errors_and_is_photographed(dashboard, browser, screenshots):
     for path, (_, name) in PAGES.items():
         open_page(browser, dashboard, path)
+        assert not browser.execute_script(CLIPPED), path  # no metric cut off ("🟢 Is…")
         shot = save_screenshot(browser, screenshots, name)
         assert 0 < shot.stat().st_size <= MAX_SCREENSHOT_BYTES
 
