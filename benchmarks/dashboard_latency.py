@@ -40,8 +40,15 @@ from cxradar.schema import (
     Source,
     Topic,
 )
-from dashboard import queries
-from dashboard.queries import Filters
+from dashboard.data import alerts as alert_data
+from dashboard.data import filters as filter_data
+from dashboard.data import issues as issue_data
+from dashboard.data import mentions as mention_data
+from dashboard.data import overview as overview_data
+from dashboard.data import review as review_data
+from dashboard.data import sources as source_data
+from dashboard.data import topics as topic_data
+from dashboard.data.filters import Filters
 
 DAYS = 60
 END = date(2026, 10, 30)
@@ -332,59 +339,59 @@ class PageCase:
 def page_cases(url: str) -> list[PageCase]:
     """What each page asks the database on a first, uncached visit (sidebar included)."""
     engine = get_engine(url)
-    period = queries.default_period(engine)
+    period = filter_data.default_period(engine)
     everything = Filters(period)
     zinsly = Filters(period, brands=("Zinsly",))
     reddit_de = Filters(period, sources=("reddit",), langs=("de",))
-    top_issue = int(queries.issues(engine, period, limit=1)["id"].iloc[0])
-    top_topic = int(queries.topic_summary(engine, everything)["id"].iloc[0])
+    top_issue = int(issue_data.issues(engine, period, limit=1)["id"].iloc[0])
+    top_topic = int(topic_data.topic_summary(engine, everything)["id"].iloc[0])
 
     def sidebar():
-        queries.default_period(engine)
-        queries.filter_options(engine)
+        filter_data.default_period(engine)
+        filter_data.filter_options(engine)
 
     def overview(filters: Filters):
         sidebar()
-        queries.kpis_with_previous(engine, filters)
-        queries.sentiment_by_day(engine, filters)
-        queries.alerts(engine, filters.period)
-        queries.volume_by(engine, filters, "source")
-        queries.volume_by(engine, filters, "lang")
-        top = queries.issues(engine, filters.period, limit=10)
-        queries.issue_daily_counts(engine, [int(i) for i in top["id"]], filters.period)
+        overview_data.kpis_with_previous(engine, filters)
+        overview_data.sentiment_by_day(engine, filters)
+        alert_data.alerts(engine, filters.period)
+        overview_data.volume_by(engine, filters, "source")
+        overview_data.volume_by(engine, filters, "lang")
+        top = issue_data.issues(engine, filters.period, limit=10)
+        issue_data.issue_daily_counts(engine, [int(i) for i in top["id"]], filters.period)
 
     def issues():
         sidebar()
-        queries.issues(engine, period)
-        queries.issue_daily_counts(engine, [top_issue], period)
-        queries.issue_mentions(engine, top_issue)
-        queries.issue_tickets(engine, top_issue)
+        issue_data.issues(engine, period)
+        issue_data.issue_daily_counts(engine, [top_issue], period)
+        issue_data.issue_mentions(engine, top_issue)
+        issue_data.issue_tickets(engine, top_issue)
 
     def mentions(filters: Filters, **search):
         sidebar()
-        queries.issues(engine, filters.period)
-        queries.search_mentions(engine, filters, **search)
+        issue_data.issues(engine, filters.period)
+        mention_data.search_mentions(engine, filters, **search)
 
     def topics(filters: Filters):
         sidebar()
-        queries.topic_summary(engine, filters)
-        queries.topic_daily(engine, filters)
-        queries.topic_mentions(engine, filters, top_topic)
+        topic_data.topic_summary(engine, filters)
+        topic_data.topic_daily(engine, filters)
+        topic_data.topic_mentions(engine, filters, top_topic)
 
     def review(filters: Filters):
         sidebar()
-        queries.review_queue(engine, filters)
-        queries.reviewed_mentions(engine)
-        queries.review_counts(engine)
+        review_data.review_queue(engine, filters)
+        review_data.reviewed_mentions(engine)
+        review_data.review_counts(engine)
 
     def alerts():
         sidebar()
-        queries.alerts(engine)
+        alert_data.alerts(engine)
 
     def sources():
         sidebar()
-        queries.sources_overview(engine)
-        queries.ingest_errors(engine)
+        source_data.sources_overview(engine)
+        source_data.ingest_errors(engine)
 
     return [
         PageCase("overview", lambda: overview(everything)),

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from cxradar.db import database_url, get_engine, redact_url  # noqa: E402
-from dashboard import auth, queries, ui  # noqa: E402
+from dashboard import auth, ui  # noqa: E402
+from dashboard.data.filters import has_data, is_migrated  # noqa: E402
 from dashboard.i18n import translate  # noqa: E402
 from dashboard.safe import markdown  # noqa: E402
 
@@ -84,8 +85,8 @@ def main() -> None:
     page = None
     try:
         engine = get_engine(url)
-        migrated = queries.is_migrated(engine)
-        if not (migrated and queries.has_data(engine)):
+        migrated = is_migrated(engine)
+        if not (migrated and has_data(engine)):
             single_page(lambda: ui.empty_state(url, language, migrated))
             return
         page = navigation(language)

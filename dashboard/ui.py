@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
+from sqlalchemy import Engine
 
-from cxradar.db import database_url, redact_url
-from dashboard import auth, queries
+from cxradar.db import database_url, get_engine, redact_url
+from dashboard import auth
+from dashboard.data import filters as filter_data
+from dashboard.data.filters import Filters, Period
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from dashboard.safe import markdown, plain, table
 
@@ -34,15 +37,15 @@ LIST_PARAMS = {"source": "cx_sources", "lang": "cx_langs", "brand": "cx_brands"}
 
 @dataclass(frozen=True)
 class Context:
+    """What a page shows: from which database, in which language, narrowed by what."""
+
     url: str
+    engine: Engine  # the page's queries (dashboard/data/) read through it
     language: str
-    filters: queries.Filters
+    filters: Filters
 
     def t(self, key: str, **values) -> str:
         return translate(key, self.language, **values)
-
-    def query(self, name: str, *args, **kwargs):
-        return queries.cached(name, self.url, *args, **kwargs)
 
 
 def current_language() -> str:
@@ -78,14 +81,15 @@ def page_context() -> Context:
         horizontal=True,
     )
     _set_param("ui", None if language == DEFAULT_LANGUAGE else language)
-    filters = sidebar_filters(url, language)
-    return Context(url, language, filters)
+    engine = get_engine(url)
+    filters = sidebar_filters(engine, language)
+    return Context(url, engine, language, filters)
 
 
-def sidebar_filters(url: str, language: str) -> queries.Filters:
+def sidebar_filters(engine: Engine, language: str) -> Filters:
     """Period, source, language and brand pickers; returns what is chosen."""
-    default = queries.cached("default_period", url)
-    options = queries.cached("filter_options", url)
+    default = filter_data.default_period(engine)
+    options = filter_data.filter_options(engine)
     if not st.session_state.get(INITIALISED_KEY):
         _state_from_url(default, options)
     sidebar = st.sidebar
@@ -120,7 +124,7 @@ def sidebar_filters(url: str, language: str) -> queries.Filters:
         )
     sidebar.button(translate("reset_filters", language), on_click=_reset, args=(default,))
     period = _as_period(chosen, default)
-    filters = queries.Filters(period, tuple(sources), tuple(langs), tuple(brands))
+    filters = Filters(period, tuple(sources), tuple(langs), tuple(brands))
     _filters_to_url(filters)
     return filters
 
@@ -138,7 +142,7 @@ def _persisted(widget: Callable, stored: str, label: str, *args, **kwargs):
     return widget(label, *args, key=key, on_change=keep, **kwargs)
 
 
-def _state_from_url(default: queries.Period, options: dict[str, list[str]]) -> None:
+def _state_from_url(default: Period, options: dict[str, list[str]]) -> None:
     params = st.query_params
     start = _parse_date(params.get("from")) or default.start
     end = _parse_date(params.get("to")) or default.end
@@ -149,7 +153,7 @@ def _state_from_url(default: queries.Period, options: dict[str, list[str]]) -> N
     st.session_state[INITIALISED_KEY] = True
 
 
-def _reset(default: queries.Period) -> None:
+def _reset(default: Period) -> None:
     st.session_state["cx_period"] = (default.start, default.end)
     for stored in LIST_PARAMS.values():
         st.session_state[stored] = []
@@ -157,7 +161,7 @@ def _reset(default: queries.Period) -> None:
         st.session_state.pop(WIDGETS[stored], None)
 
 
-def _filters_to_url(filters: queries.Filters) -> None:
+def _filters_to_url(filters: Filters) -> None:
     _set_param("from", filters.period.start.isoformat())
     _set_param("to", filters.period.end.isoformat())
     _set_param("source", list(filters.sources))
@@ -177,11 +181,11 @@ def _set_param(name: str, value: str | list[str] | None) -> None:
         del st.query_params[name]
 
 
-def _as_period(chosen, default: queries.Period) -> queries.Period:
+def _as_period(chosen, default: Period) -> Period:
     # While a user is picking a range the widget holds only its first day.
     if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
         start, end = chosen
-        return queries.Period(start, end)
+        return Period(start, end)
     return default
 
 
@@ -197,6 +201,7 @@ def _parse_date(value: str | None) -> date | None:
 
 # Red for systemic, amber for emerging; isolated is neutral grey, never green ("fine").
 BADGES = {"systemic": "🔴 ", "emerging": "🟠 ", "isolated": "⚪ "}
+BADGE_COLOURS = {"systemic": "red", "emerging": "orange", "isolated": "gray"}
 
 
 def badge(classification: str, t: Callable[[str], str]) -> str:
@@ -204,6 +209,15 @@ def badge(classification: str, t: Callable[[str], str]) -> str:
     if not isinstance(classification, str):  # a mention in no issue (None or NaN)
         return ""
     return BADGES.get(classification, "") + t(classification)
+
+
+def type_badge(classification: str, t: Callable[[str], str]) -> None:
+    """The issue's label as a coloured badge, always in full (a metric would cut it off)."""
+    st.badge(
+        badge(classification, t),
+        color=BADGE_COLOURS.get(classification, "gray"),
+        help=t(f"{classification}_help") if classification in BADGE_COLOURS else None,
+    )
 
 
 def issue_title(issue, language: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.data import alerts as alert_data
 from dashboard.safe import table
 
 STATUS_BADGES = {"open": "🟠", "escalated": "🔴", "resolved": "✅"}
@@ -39,7 +40,7 @@ cx = ui.page_context()
 t = cx.t
 st.title(t("alerts_title"))
 only_period = st.toggle(t("only_period"), key="alerts_only_period")
-alerts = cx.query("alerts", cx.filters.period if only_period else None)
+alerts = alert_data.alerts(cx.engine, cx.filters.period if only_period else None)
 if alerts.empty:
     st.info(t("no_alerts"))
 else:

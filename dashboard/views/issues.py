@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, exports, ui
+from dashboard.data import issues as issue_data
 from dashboard.i18n import TEXTS
 from dashboard.safe import markdown, plain, table
 
@@ -43,7 +44,7 @@ def by_label(cx: ui.Context, issues: pd.DataFrame) -> None:
 def brands_compared(cx: ui.Context) -> None:
     """Each brand's top problems side by side, with their share of the brand's complaints."""
     t = cx.t
-    top = cx.query("brand_comparison", cx.filters.period)
+    top = issue_data.brand_comparison(cx.engine, cx.filters.period)
     brands = list(dict.fromkeys(top["brand"]))
     if len(brands) < 2:
         st.caption(t("brands_compared_one"))
@@ -88,7 +89,7 @@ def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
     wanted = st.query_params.get(ISSUE_PARAM, "")
     if wanted.isdigit() and int(wanted) not in ids:
         # A link to an issue merged since into another: follow it there, and say so.
-        merged_into = cx.query("issue_redirect", int(wanted))
+        merged_into = issue_data.issue_redirect(cx.engine, int(wanted))
         if merged_into is not None and merged_into in ids:
             st.info(cx.t("issue_merged", old=wanted, new=merged_into))
             wanted = str(merged_into)
@@ -104,12 +105,12 @@ def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
 def drill_down(cx: ui.Context, issue: dict) -> None:
     t = cx.t
     st.subheader(markdown(ui.issue_title(issue, cx.language)))
-    columns = st.columns(5)
-    columns[0].metric(t("col_type"), ui.badge(issue["classification"], t))
-    columns[1].metric(t("col_severity"), f"{issue['severity']:.2f}")
-    columns[2].metric(t("col_mentions"), issue["mentions"])
-    columns[3].metric(t("col_authors"), issue["authors"])
-    columns[4].metric(t("col_tickets"), issue["tickets"])
+    ui.type_badge(issue["classification"], t)
+    columns = st.columns(4)
+    columns[0].metric(t("col_severity"), f"{issue['severity']:.2f}")
+    columns[1].metric(t("col_mentions"), issue["mentions"])
+    columns[2].metric(t("col_authors"), issue["authors"])
+    columns[3].metric(t("col_tickets"), issue["tickets"])
     st.markdown(f"**{t('evidence')}**")
     st.text(plain(issue["evidence"]))
     if issue.get("label"):
@@ -118,10 +119,10 @@ def drill_down(cx: ui.Context, issue: dict) -> None:
     if history:
         st.caption(" · ".join(t(f"history_{e['event']}", issue=e.get("issue")) for e in history))
     period = cx.filters.period
-    counts = cx.query("issue_daily_counts", [issue["id"]], period)[issue["id"]]
+    counts = issue_data.issue_daily_counts(cx.engine, [issue["id"]], period)[issue["id"]]
     st.plotly_chart(charts.issue_sparkline(counts, period.start))
-    mentions = cx.query("issue_mentions", issue["id"])
-    tickets = cx.query("issue_tickets", issue["id"])
+    mentions = issue_data.issue_mentions(cx.engine, issue["id"])
+    tickets = issue_data.issue_tickets(cx.engine, issue["id"])
     st.subheader(t("issue_mentions"))
     st.dataframe(
         table(mentions), hide_index=True, column_config=ui.mention_columns(t), width="stretch"
@@ -158,7 +159,7 @@ def downloads(cx: ui.Context, issue: dict, mentions: pd.DataFrame, tickets: pd.D
 
 cx = ui.page_context()
 st.title(cx.t("page_issues"))
-all_issues = cx.query("issues", cx.filters.period, brands=cx.filters.brands)
+all_issues = issue_data.issues(cx.engine, cx.filters.period, brands=cx.filters.brands)
 if all_issues.empty:
     st.info(cx.t("no_issues"))
 else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import exports, ui
+from dashboard.data import issues as issue_data
+from dashboard.data import mentions as mention_data
 from dashboard.safe import plain, table
 
 PAGE_SIZES = (25, 50, 100)
@@ -22,7 +24,7 @@ def search_controls(cx: ui.Context) -> tuple[tuple[str, ...], int | None, str]:
         key="mentions_sentiment",
         placeholder=t("all"),
     )
-    issues = cx.query("issues", cx.filters.period)
+    issues = issue_data.issues(cx.engine, cx.filters.period)
     labels = {None: t("any_issue")} | {
         int(row["id"]): f"#{row['id']} {ui.badge(row['classification'], t)} · "
         + plain(ui.issue_title(row, cx.language))
@@ -49,7 +51,9 @@ st.title(t("mentions_title"))
 sentiments, issue_id, text = search_controls(cx)
 page_size = st.session_state.get("mentions_page_size", PAGE_SIZES[1])
 page_number = current_page((cx.filters, sentiments, issue_id, text.strip(), page_size))
-result = cx.query("search_mentions", cx.filters, sentiments, issue_id, text, page_number, page_size)
+result = mention_data.search_mentions(
+    cx.engine, cx.filters, sentiments, issue_id, text, page_number, page_size
+)
 if result.total == 0:
     st.info(t("no_matches"))
 else:

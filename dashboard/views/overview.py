@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.data import alerts as alert_data
+from dashboard.data import issues as issue_data
+from dashboard.data import overview as overview_data
 from dashboard.safe import markdown, plain
 
 TOP_ISSUES = 10
@@ -13,7 +16,7 @@ EVIDENCE_SHOWN = 3
 
 def kpi_row(cx: ui.Context) -> None:
     t, filters = cx.t, cx.filters
-    now, before = cx.query("kpis_with_previous", filters)
+    now, before = overview_data.kpis_with_previous(cx.engine, filters)
     columns = st.columns(4)
     columns[0].metric(
         t("kpi_mentions"),
@@ -47,8 +50,8 @@ def kpi_row(cx: ui.Context) -> None:
 def sentiment_section(cx: ui.Context) -> None:
     t, filters = cx.t, cx.filters
     st.subheader(t("sentiment_over_time"))
-    daily = cx.query("sentiment_by_day", filters)
-    alerts = charts.alerts_for(cx.query("alerts", filters.period), filters.sources)
+    daily = overview_data.sentiment_by_day(cx.engine, filters)
+    alerts = charts.alerts_for(alert_data.alerts(cx.engine, filters.period), filters.sources)
     names = {sentiment: t(sentiment) for sentiment in charts.SENTIMENT_COLOURS}
     st.plotly_chart(charts.sentiment_over_time(daily, alerts, names, t("spike")))
     if not alerts.empty:
@@ -62,19 +65,19 @@ def volume_section(cx: ui.Context) -> None:
         (left, right), (("source", "by_source"), ("lang", "by_language")), strict=True
     ):
         column.subheader(t(title))
-        volume = cx.query("volume_by", filters, key)
+        volume = overview_data.volume_by(cx.engine, filters, key)
         column.plotly_chart(charts.volume_bars(volume, key, t("negative")))
 
 
 def issues_section(cx: ui.Context) -> None:
     t, period = cx.t, cx.filters.period
     st.subheader(t("top_issues"))
-    issues = cx.query("issues", period, brands=cx.filters.brands, limit=TOP_ISSUES)
+    issues = issue_data.issues(cx.engine, period, brands=cx.filters.brands, limit=TOP_ISSUES)
     issues = issues[~issues["single"]].head(TOP_ISSUES)
     if issues.empty:
         st.info(t("no_issues"))
         return
-    trend = cx.query("issue_daily_counts", [int(i) for i in issues["id"]], period)
+    trend = issue_data.issue_daily_counts(cx.engine, [int(i) for i in issues["id"]], period)
     ui.issue_table(cx, issues, trend)
     st.page_link("views/issues.py", label=t("all_issues"), icon=":material/arrow_forward:")
     for _, issue in issues[issues["classification"] == "systemic"].head(EVIDENCE_SHOWN).iterrows():

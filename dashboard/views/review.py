@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cxradar.db import get_engine
-from dashboard import queries, ui
+from dashboard import ui
+from dashboard.data import review as review_data
 from dashboard.safe import markdown, plain, table
 
 BATCH_SIZES = (10, 25, 50)
@@ -28,13 +28,13 @@ def save(cx: ui.Context, mention_id: int) -> None:
     label = st.session_state[LABEL_KEY.format(mention_id)]
     complaint = st.session_state.get(COMPLAINT_KEY.format(mention_id))
     reviewer = st.session_state.get("review_reviewer", "")
-    queries.save_correction(get_engine(cx.url), mention_id, label, reviewer, complaint)
+    review_data.save_correction(cx.engine, mention_id, label, reviewer, complaint)
     st.session_state[SAVED_KEY] = (mention_id, label)
 
 
 def probabilities(row, t) -> str:
     return " · ".join(
-        f"{t(label)} {getattr(row, 'prob_' + label):.0%}" for label in queries.SENTIMENTS
+        f"{t(label)} {getattr(row, 'prob_' + label):.0%}" for label in review_data.SENTIMENTS
     )
 
 
@@ -58,8 +58,8 @@ def review_item(cx: ui.Context, row) -> None:
         left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
         left.radio(
             t("your_label"),
-            queries.SENTIMENTS,
-            index=queries.SENTIMENTS.index(row.predicted),
+            review_data.SENTIMENTS,
+            index=review_data.SENTIMENTS.index(row.predicted),
             format_func=t,
             horizontal=True,
             key=LABEL_KEY.format(row.id),
@@ -85,9 +85,9 @@ def review_item(cx: ui.Context, row) -> None:
 def reviewed_section(cx: ui.Context) -> None:
     t = cx.t
     st.header(t("reviewed_title"))
-    counts = cx.query("review_counts")
+    counts = review_data.review_counts(cx.engine)
     st.caption(t("reviewed_counts", **{k: ui.count(v, cx.language) for k, v in counts.items()}))
-    reviewed = cx.query("reviewed_mentions")
+    reviewed = review_data.reviewed_mentions(cx.engine)
     if reviewed.empty:
         st.info(t("no_reviewed"))
         return
@@ -119,7 +119,7 @@ def review_page(cx: ui.Context) -> None:
     saved = st.session_state.pop(SAVED_KEY, None)
     if saved:
         st.success(t("saved", id=saved[0], label=t(saved[1])))
-    queue = cx.query("review_queue", cx.filters, batch)
+    queue = review_data.review_queue(cx.engine, cx.filters, batch)
     if queue.empty:
         st.info(t("review_empty"))
     for row in queue.itertuples():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.data import sources as source_data
 from dashboard.safe import plain, table
 
 cx = ui.page_context()
 t = cx.t
 st.title(t("sources_title"))
 when = "D MMM YYYY, HH:mm"
-sources = cx.query("sources_overview")
+sources = source_data.sources_overview(cx.engine)
 st.dataframe(
     table(sources),
     hide_index=True,
@@ -38,7 +39,7 @@ source = st.selectbox(
     format_func=lambda s: plain(s) if s else t("all"),
     key="sources_error_source",
 )
-errors = cx.query("ingest_errors", source)
+errors = source_data.ingest_errors(cx.engine, source)
 if errors.empty:
     st.success(t("no_ingest_errors"))
 else:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.data import topics as topic_data
 from dashboard.safe import plain, table
 
 TOPIC_PARAM = "topic"
@@ -73,7 +74,7 @@ def topic_details(cx: ui.Context, topic: dict, daily: pd.DataFrame) -> None:
     names = {sentiment: t(sentiment) for sentiment in charts.SENTIMENT_COLOURS}
     st.plotly_chart(charts.sentiment_over_time(own, None, names))
     st.markdown(f"**{t('topic_top_mentions')}**")
-    mentions = cx.query("topic_mentions", cx.filters, topic["id"])
+    mentions = topic_data.topic_mentions(cx.engine, cx.filters, topic["id"])
     if mentions.empty:
         st.caption(t("no_topic_mentions"))
         return
@@ -88,7 +89,7 @@ def topic_details(cx: ui.Context, topic: dict, daily: pd.DataFrame) -> None:
 def topics_page(cx: ui.Context) -> None:
     t = cx.t
     st.title(t("topics_title"))
-    topics = cx.query("topic_summary", cx.filters)
+    topics = topic_data.topic_summary(cx.engine, cx.filters)
     if topics.empty:
         st.info(t("no_topics"))
         return
@@ -101,7 +102,7 @@ def topics_page(cx: ui.Context) -> None:
         clicked = topic_map(cx, topics)
     with right:
         keyword_table(cx, visible)
-    daily = cx.query("topic_daily", cx.filters)
+    daily = topic_data.topic_daily(cx.engine, cx.filters)
     st.subheader(t("topics_over_time"))
     labels = {int(row.id): row.label for row in topics.itertuples()}
     st.plotly_chart(charts.topic_trends(daily, labels))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,21 @@ def test_posts_are_never_rendered_as_html(seeded, page):
         str(value) for frame in app.dataframe for value in frame.value.to_numpy().ravel()
     ]
     assert any("<script>" in text or "<b>" in text for text in shown)  # shown, as text
+
+
+def type_badges(app: AppTest) -> list[tuple[str, str]]:
+    """(colour, text) of each badge (st.badge is Markdown such as ':red-badge[🔴 Systemic]')."""
+    found = [re.fullmatch(r":(\w+)-badge\[(.*)\]", m.value) for m in app.markdown]
+    return [(match[1], match[2]) for match in found if match]
+
+
+def test_the_drill_down_shows_the_issue_type_in_full(seeded, issue_ids):
+    app = on_page(start(), "issues")
+    # Not as a metric: its large value was cut off in a fifth of the width ("🟢 Is…").
+    assert "Type" not in metrics(app)
+    assert type_badges(app) == [("red", "🔴 Systemic")]
+    checked(app.selectbox(key="issue_drill_down").select(issue_ids["isolated"]).run())
+    assert type_badges(app) == [("gray", "⚪ Isolated")]
+    checked(app.sidebar.radio[0].set_value("de").run())
+    assert type_badges(app) == [("gray", "⚪ Einzelfall")]
+    assert list(metrics(app)) == ["Schwere", "Erwähnungen", "Autoren", "Tickets"]

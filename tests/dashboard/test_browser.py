@@ -225,6 +225,7 @@ def texts(driver, selector: str) -> list[str]:
 def test_every_page_renders_without_errors_and_is_photographed(dashboard, browser, screenshots):
     for path, (_, name) in PAGES.items():
         open_page(browser, dashboard, path)
+        assert not browser.execute_script(CLIPPED), path  # no metric cut off ("🟢 Is…")
         shot = save_screenshot(browser, screenshots, name)
         assert 0 < shot.stat().st_size <= MAX_SCREENSHOT_BYTES
 
@@ -297,6 +298,72 @@ def test_chromium_is_the_systems(browser):
     """The browser used is Debian's, not one fetched by Selenium Manager."""
     assert shutil.which("chromium") == str(CHROMIUM)
     assert browser.capabilities["browserName"] in ("chrome", "chrome-headless-shell")
+
+
+# --- the first load after a start, and nothing cut off ----------------------------------------
+
+# Runs in every new document before the page's own scripts: records each list of page names
+# the sidebar shows, so a listing that is replaced a moment later is caught too.
+WATCH_NAVIGATION = """
+window.cxNavigation = [];
+new MutationObserver(() => {
+  const links = document.querySelectorAll('[data-testid="stSidebarNav"] a');
+  const names = Array.from(links, (link) => link.innerText.split("\\n").pop());
+  const last = window.cxNavigation[window.cxNavigation.length - 1];
+  if (names.length && JSON.stringify(names) !== JSON.stringify(last)) {
+    window.cxNavigation.push(names);
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+# Text Streamlit cuts off with an ellipsis when it does not fit: metric values, badges.
+CLIPPED = """
+return Array.from(
+  document.querySelectorAll('[data-testid="stMetricValue"] div, .stMarkdownBadge'),
+).filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth)
+ .map((e) => e.innerText);
+"""
+VISIBLE_BADGES = """
+return Array.from(document.querySelectorAll(".stMarkdownBadge"))
+  .filter((e) => e.getClientRects().length).map((e) => e.innerText);
+"""
+
+
+def navigation_shown(driver, url: str) -> list[list[str]]:
+    """Every list of page names the sidebar showed while `url` loaded, in order."""
+    watch = driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_NAVIGATION}
+    )
+    try:
+        driver.get(url)
+        script_finished(driver)
+        time.sleep(1)  # anything the page would still change
+        return driver.execute_script("return window.cxNavigation")
+    finally:
+        driver.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": watch["identifier"]}
+        )
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_first_load_after_a_start_lists_the_pages_by_name(
+    database, browser, tmp_path, language
+):
+    """Never raw file names (`app, alerts, issues…`), not even for a moment on the first visit."""
+    with running_dashboard(database[0], tmp_path) as base:
+        shown = navigation_shown(browser, f"{base}/?ui={language}")
+    assert shown == [NAVIGATION[language]]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_issue_type_and_numbers_are_shown_in_full(dashboard, browser, database, language):
+    browser.get(f"{dashboard}/issues?ui={language}")
+    settled(browser, NAVIGATION[language][1])
+    no_exception(browser)
+    assert not browser.execute_script(CLIPPED)  # once "🟢 Is…" in the drill-down
+    badges = browser.execute_script(VISIBLE_BADGES)
+    assert len(badges) == 1  # the drill-down's issue type
+    if database[1]:
+        assert badges == [{"en": "🔴 Systemic", "de": "🔴 Systemisch"}[language]]
 
 
 # --- the password gate, from the first request after a start --------------------------------
