@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxradar.config import DEMO_CONFIG, ConfigError, load_config
+from cxradar.config import CONFIG_ENV, DEMO_CONFIG, ConfigError, load_config
 from cxradar.db import database_url, is_migrated, migrate, redact_url
 
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -29,28 +29,33 @@ def _print_json_lines(rows: Sequence[dict]) -> None:
 # --- run -------------------------------------------------------------------------------------
 
 
+def _config_path(args: argparse.Namespace) -> str:
+    """The config a command uses: --demo, --config FILE or $CXRADAR_CONFIG; none is an error
+    (the demo is never used unasked: it would load its 2,045 mentions into the database)."""
+    if getattr(args, "demo", False):
+        return str(DEMO_CONFIG)
+    chosen = getattr(args, "config", None) or os.environ.get(CONFIG_ENV)
+    if not chosen:
+        raise ConfigError(NO_CONFIG)
+    return chosen
+
+
+NO_CONFIG = (
+    f"no config given: pass --config FILE (or set {CONFIG_ENV}); to try cxradar on the "
+    "bundled demo data, add --demo"
+)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-
     from pipelines.definitions import build_defs
-    from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
+    from pipelines.resources import resources_from_config
 
-    config_path = (
-        str(DEMO_CONFIG) if args.demo else (args.config or os.environ.get("CXRADAR_CONFIG"))
-    )
-    config = load_config(config_path)  # fails early with a clear message
+    config_path = _config_path(args)
     url = database_url(args.database)
-    print(f"cxradar: config {config_path or DEMO_CONFIG}", file=sys.stderr)
+    print(f"cxradar: config {config_path}", file=sys.stderr)
     print(f"cxradar: database {redact_url(url)}", file=sys.stderr)
-    resources = {
-        "db": DatabaseResource(url=url),
-        "cx_config": ConfigResource(path=str(config_path or DEMO_CONFIG)),
-        "models": ModelsResource(
-            encoder=config.models.encoder,
-            sentiment=config.models.sentiment,
-            complaint_head=config.models.complaint_head,
-            batch_size=config.models.batch_size,
-        ),
-    }
+    # The same function builds the resources of `dagster dev` and of the Celery location.
+    resources = resources_from_config(config_path, url)  # reads the config: fails early
     job = build_defs(resources).resolve_job_def("cxradar_everything")
     started = time.monotonic()
     with StopOnSigterm() as stop:
@@ -272,7 +277,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if end <= start:
         raise SystemExit("cxradar: --to must be after --from")
     url = _require_database(args.database)
-    config = load_config(args.config)
+    config = load_config(_config_path(args))
     with session_scope(url) as session:
         alerts = [vars(alert) for alert in backtest(session, config, start, end)]
     if args.json:
@@ -462,14 +467,20 @@ def _confirmed() -> bool:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    """Print the validated config with every secret masked."""
+    """Print the validated config with every secret masked; exit 1 when a file it names is
+    missing."""
     import yaml
 
-    from cxradar.config import dump_redacted
+    from cxradar.config import dump_redacted, missing_paths
 
-    config = load_config(args.config)
+    path = _config_path(args)
+    config = load_config(path)
+    print(f"# cxradar config {Path(path).resolve()} (secrets masked)")
     print(yaml.safe_dump(dump_redacted(config), sort_keys=False, allow_unicode=True), end="")
-    return 0
+    missing = missing_paths(config)
+    for problem in missing:
+        print(f"cxradar: {problem}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -507,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     replay.add_argument("--config", help="config YAML for the thresholds (default: as for run)")
+    replay.add_argument("--demo", action="store_true", help="the bundled demo config")
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
     replay.set_defaults(handler=cmd_backtest)
 
@@ -525,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     forget.set_defaults(handler=cmd_forget)
 
     show = commands.add_parser("config", help="show the validated config, secrets masked")
-    show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG or the demo)")
+    show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG)")
+    show.add_argument("--demo", action="store_true", help="show the bundled demo config")
     show.set_defaults(handler=cmd_config)
 
     classify = commands.add_parser("classify", help="language, sentiment and complaint of texts")

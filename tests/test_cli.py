@@ -197,3 +197,35 @@ def test_config_shows_every_new_source_and_masks_their_credentials(tmp_path, cap
     ):
         assert line in shown
     assert key not in shown  # a credential's value is masked wherever it appears
+
+
+def test_no_config_is_an_error_that_says_how_to_start(tmp_path, capsys, monkeypatch):
+    """Never the demo unasked: it would load 2,045 demo mentions into the user's database."""
+    monkeypatch.delenv("CXRADAR_CONFIG", raising=False)
+    database = tmp_path / "x.db"
+    for command in (["run"], ["config"]):
+        assert main(["--database", f"sqlite:///{database}", *command]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+        assert "--config FILE" in err and "--demo" in err
+    assert not database.exists()
+
+
+def test_config_says_which_file_and_fails_on_a_missing_source_file(tmp_path, capsys):
+    config = tmp_path / "cxradar.yaml"
+    config.write_text(
+        "sources: [{name: exports, path: here.csv}]\n"
+        "ticket_sources: [{name: desk, path: tickets.csv}]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "tickets.csv").write_text("id,subject,body,created_at\n", encoding="utf-8")
+    assert main(["config", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(f"# cxradar config {config.resolve()}")
+    assert "source exports:" in err and "here.csv does not exist" in err
+    assert "desk" not in err
+    (tmp_path / "here.csv").write_text("id,text,created_at\n", encoding="utf-8")
+    assert main(["config", "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["config", "--demo"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("demo/cxradar.yaml (secrets masked)")
