@@ -259,8 +259,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, time
 
+    from cxradar.alert_messages import backtest
     from cxradar.db import session_scope
-    from pipelines.alerts import backtest
 
     def day(text: str, end: bool = False) -> datetime:
         try:
@@ -439,7 +439,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     """Erase one author's posts on one source and everything derived from them."""
     from cxradar.db import session_scope
-    from cxradar.store import forget_author
+    from cxradar.erasure import forget_author
 
     url = _require_database(args.database)
     with session_scope(url) as session:

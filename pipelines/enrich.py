@@ -12,6 +12,7 @@ import dagster as dg
 import numpy as np
 from sqlalchemy import func, select, update
 
+from cxradar.chunks import chunked
 from cxradar.intelligence.noise import (
     BOT_BURST,
     LINK_ONLY,
@@ -242,12 +243,10 @@ def enrich_pending(
     progress = ProgressLog(log, f"enriching {what}", len(pending))
     counts = {"negative": 0, "neutral": 0, "positive": 0, "complaints": 0}
     near_duplicates = 0
-    for start in range(0, len(pending), BATCH):
+    for chunk in chunked(pending, BATCH):
         with db.session() as session:
             batch = session.scalars(
-                select(Mention)
-                .where(Mention.id.in_(pending[start : start + BATCH]))
-                .order_by(Mention.id)
+                select(Mention).where(Mention.id.in_(chunk)).order_by(Mention.id)
             ).all()
             labels, linked = enrich_batch(
                 session,
@@ -391,11 +390,9 @@ def ticket_embeddings(
     complaint = models.get_complaint()
     progress = ProgressLog(context.log, "encoding tickets", len(pending))
     complaints = 0
-    for start in range(0, len(pending), BATCH):
+    for chunk in chunked(pending, BATCH):
         with db.session() as session:
-            batch = session.scalars(
-                select(Ticket).where(Ticket.id.in_(pending[start : start + BATCH]))
-            ).all()
+            batch = session.scalars(select(Ticket).where(Ticket.id.in_(chunk))).all()
             texts = [model_text(t.subject, t.body) for t in batch]
             vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
             verdicts = complaint.predict(vectors, features, texts)

@@ -10,6 +10,7 @@ import random
 import dagster as dg
 from sqlalchemy import func, select, update
 
+from cxradar.chunks import chunked
 from cxradar.schema import Enrichment, Mention, Topic, utcnow
 from cxradar.state import TOPIC_FIT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes, vectors_from_bytes
@@ -144,11 +145,9 @@ def fit_sample(session) -> list[int]:
 def _model_texts(session, ids: list[int]) -> list[str]:
     """The model text of each mention, in the order given."""
     texts: dict[int, str] = {}
-    for start in range(0, len(ids), ASSIGN_CHUNK):
+    for chunk in chunked(ids, ASSIGN_CHUNK):
         rows = session.execute(
-            select(Mention.id, Mention.title, Mention.text).where(
-                Mention.id.in_(ids[start : start + ASSIGN_CHUNK])
-            )
+            select(Mention.id, Mention.title, Mention.text).where(Mention.id.in_(chunk))
         )
         texts.update((row.id, model_text(row.title, row.text)) for row in rows)
     return [texts[mention_id] for mention_id in ids]
