@@ -163,7 +163,7 @@ def resources_from_config(
     path = str(config_path or os.environ.get(CONFIG_ENV) or "")
     if not path:
         path = str(DEMO_CONFIG)
-        logging.getLogger("cxradar").warning(
+        logging.getLogger(__name__).warning(
             "%s is not set: the code location uses the bundled demo config %s", CONFIG_ENV, path
         )
     config = load_config(path)

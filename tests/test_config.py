@@ -176,3 +176,33 @@ def test_every_config_field_is_read_somewhere():
         and not re.search(rf"\.{name}\b", own)
     ]
     assert unread == [], f"config fields nothing reads: {unread}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"brnds": []}, "brnds: unknown key (did you mean brands?)"),
+        (
+            {"alerts": {"z_treshold": 3}},
+            "alerts.z_treshold: unknown key (did you mean z_threshold?)",
+        ),
+        (
+            {"sources": [{"name": "n", "type": "rss", "url": "https://x", "keywrds": []}]},
+            "sources.0.keywrds: unknown key (did you mean keywords?)",
+        ),
+        ({"zzzz": 1}, "zzzz: unknown key (check the spelling)"),
+        (
+            {"sources": [{"name": "n", "type": "rss", "url": "ftp://x"}]},
+            "sources.0.url: must start with http:// or https://",
+        ),
+        (
+            {"ticket_sources": [{"name": "z", "type": "zendesk", "base_url": "zendesk.com"}]},
+            "ticket_sources.0.base_url: must start with http:// or https://",
+        ),
+    ],
+)
+def test_a_typo_gets_did_you_mean_and_patterns_are_said_in_words(raw, message):
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert message in str(error.value)
+    assert "^https?" not in str(error.value)  # never the raw regular expression
