@@ -611,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+    from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -623,8 +623,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"cxradar: {exc}", file=sys.stderr)
         return 2
-    except (DBAPIError, ArgumentError, NoSuchModuleError, ValueError) as exc:
-        if isinstance(exc, ValueError) and not _is_url_error(exc):
+    except (OperationalError, InterfaceError, NoSuchModuleError, ArgumentError) as exc:
+        # Cannot connect, or the URL is not one; an ArgumentError about anything else is a bug.
+        if type(exc) is ArgumentError and "URL" not in str(exc):
             raise
         print(f"cxradar: {database_problem(args.database, exc)}", file=sys.stderr)
         return 2
@@ -632,11 +633,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reader_went_away()
     except KeyboardInterrupt:
         return 130
-
-
-def _is_url_error(exc: ValueError) -> bool:
-    # SQLAlchemy's make_url raises a plain ValueError for some malformed URLs.
-    return "URL" in str(exc) or "database" in str(exc).lower()
 
 
 def database_problem(url: str | None, exc: BaseException) -> str:

@@ -239,7 +239,7 @@ def test_config_says_which_file_and_fails_on_a_missing_source_file(tmp_path, cap
 
 # --- rough edges a new user hit (#18) ---------------------------------------------------------
 
-UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/cxradar"
+UNREACHABLE = "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/cxradar"
 
 
 def test_classify_reads_any_bytes_like_the_file_connector(tmp_path, capsys):
@@ -311,7 +311,8 @@ def test_database_errors_are_one_line_that_says_what_to_check(tmp_path, capsys, 
         assert all(line.startswith("cxradar: ") for line in lines), lines
         problem = [line for line in lines if "cannot use the database" in line]
         assert len(problem) == 1 and lines[-1] == problem[0], lines
-        assert "postgresql+psycopg://nobody@127.0.0.1:1/cxradar" in problem[0]
+        assert "postgresql+psycopg://nobody:***@127.0.0.1:1/cxradar" in problem[0]
+        assert "s3cret" not in "".join(lines)
         assert "CXRADAR_DATABASE_URL" in problem[0] and "reachable" in problem[0]
     assert main(["--database", "not a url", "issues"]) == 2
     assert "cannot use the database" in capsys.readouterr().err
