@@ -176,8 +176,8 @@ class _Log:
 
 def phase_ingest(work: Path, size: int, args) -> dict:
     from connectors.files import read_mentions, read_tickets
+    from cxradar.ingest import ingest_files
     from cxradar.store import store_mentions, store_tickets
-    from pipelines.ingest import ingest_files
 
     db = _db(args)
     started = time.perf_counter()

@@ -56,7 +56,7 @@ AFTERMATH = timedelta(days=2)  # after an outage, messages about it are not fals
 START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
 RUN_MINUTE = 5  # the hourly schedule's minute (cxradar.schedules)
 CHRONIC_SHARES = (0.5, 0.3, 0.2)
-# The defaults of cxradar.config.AlertsConfig and pipelines/alerts.py
+# The defaults of cxradar.config.AlertsConfig and cxradar/alerts_store.py
 MIN_COUNT, Z_THRESHOLD, MIN_CUSTOMERS = 8, 4.0, 5
 DAILY = Detector("day", "dow", 12, MIN_COUNT, Z_THRESHOLD)
 HOURLY = Detector("hour", "hod", 14, MIN_COUNT, Z_THRESHOLD)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, literal_column, or_, select
 
+from cxradar.chunks import chunked
 from cxradar.schema import DailyAggregate, Enrichment, Mention, Source, TopicAggregate, utcnow
 from cxradar.state import (
     AGGREGATED_UNTIL,
@@ -129,8 +130,8 @@ def rebuild_aggregates(session, days: list[datetime] | None = None) -> tuple[int
 
 def _replace_rows(session, model, rows: list[dict], days: list[datetime] | None) -> None:
     session.execute(delete(model) if days is None else delete(model).where(model.day.in_(days)))
-    for start in range(0, len(rows), AGGREGATE_CHUNK):
-        session.execute(insert(model), rows[start : start + AGGREGATE_CHUNK])
+    for chunk in chunked(rows, AGGREGATE_CHUNK):
+        session.execute(insert(model), chunk)
 
 
 def _as_datetime(value) -> datetime:

@@ -1,4 +1,9 @@
-"""The ``cxradar`` command: run the pipeline, browse results, classify text."""
+"""cxradar: run the pipeline, browse its results, classify text.
+
+Start with `cxradar run --demo` (the bundled demo data) or `cxradar run --config FILE`.
+Exit status: 0 done; 1 the run failed; 2 bad usage, config or database;
+3 the run finished but a source failed (the rest was stored); 143 stopped by SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxradar.config import DEMO_CONFIG, ConfigError, load_config
-from cxradar.db import database_url, is_migrated, migrate, redact_url
+from cxradar.config import CONFIG_ENV, DEMO_CONFIG, ConfigError, load_config
+from cxradar.db import database_url, is_migrated, migrate, redact_url, sqlite_path
 
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
@@ -29,28 +34,41 @@ def _print_json_lines(rows: Sequence[dict]) -> None:
 # --- run -------------------------------------------------------------------------------------
 
 
+def _config_path(args: argparse.Namespace) -> str:
+    """The config a command uses: --demo, --config FILE or $CXRADAR_CONFIG; none is an error
+    (the demo is never used unasked: it would load its 2,045 mentions into the database)."""
+    if getattr(args, "demo", False):
+        return str(DEMO_CONFIG)
+    chosen = getattr(args, "config", None) or os.environ.get(CONFIG_ENV)
+    if not chosen:
+        raise ConfigError(NO_CONFIG)
+    return chosen
+
+
+NO_CONFIG = (
+    f"no config given: pass --config FILE (or set {CONFIG_ENV}); to try cxradar on the "
+    "bundled demo data, add --demo"
+)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    # Importing the definitions builds their module-level `defs` (for `dagster dev`) from
+    # $CXRADAR_CONFIG or the demo, with a note when it is the demo: not about this run.
+    notes = logging.getLogger("pipelines.resources")
+    notes.disabled = True
+    try:
+        from pipelines.definitions import build_defs
+        from pipelines.resources import resources_from_config
+    finally:
+        notes.disabled = False
 
-    from pipelines.definitions import build_defs
-    from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
-
-    config_path = (
-        str(DEMO_CONFIG) if args.demo else (args.config or os.environ.get("CXRADAR_CONFIG"))
-    )
-    config = load_config(config_path)  # fails early with a clear message
+    config_path = _config_path(args)
     url = database_url(args.database)
-    print(f"cxradar: config {config_path or DEMO_CONFIG}", file=sys.stderr)
+    print(f"cxradar: config {config_path}", file=sys.stderr)
     print(f"cxradar: database {redact_url(url)}", file=sys.stderr)
-    resources = {
-        "db": DatabaseResource(url=url),
-        "cx_config": ConfigResource(path=str(config_path or DEMO_CONFIG)),
-        "models": ModelsResource(
-            encoder=config.models.encoder,
-            sentiment=config.models.sentiment,
-            complaint_head=config.models.complaint_head,
-            batch_size=config.models.batch_size,
-        ),
-    }
+    # The same function builds the resources of `dagster dev` and of the Celery location.
+    resources = resources_from_config(config_path, url)  # reads the config: fails early
+    migrate(url)  # an unreachable database is one line here, not a failed step per asset
     job = build_defs(resources).resolve_job_def("cxradar_everything")
     started = time.monotonic()
     with StopOnSigterm() as stop:
@@ -72,7 +90,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cxradar: run failed after {elapsed:.0f}s (see the messages above)", file=sys.stderr)
         return 1
     _print_summary(result, elapsed)
+    failed = _failed_sources(result)
+    if failed:
+        print(
+            f"cxradar: source(s) failed: {', '.join(failed)}; what the others brought is "
+            f"stored (see the messages above; exit status {SOURCE_FAILED_EXIT})",
+            file=sys.stderr,
+        )
+        return SOURCE_FAILED_EXIT
     return 0
+
+
+SOURCE_FAILED_EXIT = 3  # the run finished, but a source (or an inbox file) failed
+
+
+def _failed_sources(result) -> list[str]:
+    """Names in the ingest assets' ``failed_sources``/``failed_files`` metadata."""
+    failed = []
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        for key in ("failed_sources", "failed_files"):
+            value = metadata[key].value if key in metadata else "none"
+            if value and value != "none":
+                failed += str(value).split(", ")
+    return failed
 
 
 STOPPED_EXIT = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
@@ -202,8 +243,10 @@ def _print_summary(result, elapsed: float) -> None:
 
 
 def _require_database(url: str | None) -> str:
+    """The URL of a database holding cxradar data; a missing SQLite file is not created."""
     url = database_url(url)
-    if not is_migrated(url):
+    path = sqlite_path(url)
+    if (path is not None and not path.is_file()) or not is_migrated(url):
         raise SystemExit(
             f"cxradar: no cxradar data in {redact_url(url)} yet: run `cxradar run --demo` "
             "or `cxradar run --config FILE` first"
@@ -254,8 +297,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, time
 
+    from cxradar.alert_messages import backtest
     from cxradar.db import session_scope
-    from pipelines.alerts import backtest
 
     def day(text: str, end: bool = False) -> datetime:
         try:
@@ -272,7 +315,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if end <= start:
         raise SystemExit("cxradar: --to must be after --from")
     url = _require_database(args.database)
-    config = load_config(args.config)
+    config = load_config(_config_path(args))
     with session_scope(url) as session:
         alerts = [vars(alert) for alert in backtest(session, config, start, end)]
     if args.json:
@@ -353,11 +396,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     texts = list(args.texts)
     if args.file:
-        texts += [
-            line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()
-        ]
+        texts += _text_lines(Path(args.file).read_bytes())
     if not texts and not sys.stdin.isatty():
-        texts = [line.rstrip("\n") for line in sys.stdin]
+        texts = _text_lines(sys.stdin.buffer.read())
     texts = [text for text in texts if text.strip()]
     if not texts:
         raise SystemExit(
@@ -388,6 +429,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
     else:
         _print_table("classified", rows, ["lang", "label", "score", "complaint", "text"])
     return 0
+
+
+def _text_lines(data: bytes) -> list[str]:
+    """One text per line, read as the file connector reads: invalid UTF-8 costs only those
+    bytes (replacement characters), NUL characters and a byte-order mark are dropped."""
+    text = data.decode("utf-8", errors="replace").replace("\x00", "").removeprefix("\ufeff")
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -434,7 +482,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     """Erase one author's posts on one source and everything derived from them."""
     from cxradar.db import session_scope
-    from cxradar.store import forget_author
+    from cxradar.erasure import forget_author
 
     url = _require_database(args.database)
     with session_scope(url) as session:
@@ -462,27 +510,43 @@ def _confirmed() -> bool:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    """Print the validated config with every secret masked."""
+    """Print the validated config with every secret masked; exit 1 when a file it names is
+    missing."""
     import yaml
 
-    from cxradar.config import dump_redacted
+    from cxradar.config import dump_redacted, missing_paths
 
-    config = load_config(args.config)
+    path = _config_path(args)
+    config = load_config(path)
+    print(f"# cxradar config {Path(path).resolve()} (secrets masked)")
     print(yaml.safe_dump(dump_redacted(config), sort_keys=False, allow_unicode=True), end="")
-    return 0
+    missing = missing_paths(config)
+    for problem in missing:
+        print(f"cxradar: {problem}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 # --- parser ----------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cxradar", description=__doc__)
-    parser.add_argument(
-        "--database", help="database URL (default: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)"
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+DATABASE_HELP = "database URL (default: $CXRADAR_DATABASE_URL or .cxradar/cxradar.db)"
 
-    run = commands.add_parser("run", help="materialise the whole pipeline once")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cxradar", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", help=DATABASE_HELP)
+    # --database also after the command (`cxradar issues --database URL`), as with git/dagster;
+    # SUPPRESS keeps a value given before the command when none is given after it.
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[database], **kwargs)
+
+    run = command("run", help="materialise the whole pipeline once")
     run.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG)")
     run.add_argument("--demo", action="store_true", help="use the bundled demo data and config")
     run.add_argument("--verbose", action="store_true", help="show Dagster's debug events")
@@ -492,14 +556,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("issues", cmd_issues, "list issues: systemic, emerging, isolated, then single complaints"),
         ("alerts", cmd_alerts, "list negative-spike alerts"),
     ):
-        sub = commands.add_parser(name, help=help_text)
+        sub = command(name, help=help_text)
         sub.add_argument("--json", action="store_true", help="one JSON object per line")
         if name == "issues":
             sub.add_argument("--brand", help="only issues about this brand")
             sub.add_argument("--all", action="store_true", help="list every single complaint")
         sub.set_defaults(handler=handler)
 
-    replay = commands.add_parser(
+    replay = command(
         "backtest",
         help="replay the hourly runs over stored history: the messages they would "
         "have sent, each with its minutes after the episode's first post",
@@ -507,41 +571,48 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     replay.add_argument("--config", help="config YAML for the thresholds (default: as for run)")
+    replay.add_argument("--demo", action="store_true", help="the bundled demo config")
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
     replay.set_defaults(handler=cmd_backtest)
 
-    export = commands.add_parser("export", help="export stored data")
-    export.add_argument("what", choices=["mentions"])
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export = command("export", help="export stored data")
+    export.add_argument("what", choices=["mentions"], help="what to export: mentions")
+    export.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        default="jsonl",
+        help="jsonl: one JSON object per line (default); csv: spreadsheet-safe CSV",
+    )
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(handler=cmd_export)
 
-    forget = commands.add_parser(
-        "forget", help="erase an author's posts on a source and all derived from them"
-    )
+    forget = command("forget", help="erase an author's posts on a source and all derived from them")
     forget.add_argument("--author", required=True, help="the author's name as stored")
     forget.add_argument("--source", required=True, help="the source name, as in the config")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     forget.set_defaults(handler=cmd_forget)
 
-    show = commands.add_parser("config", help="show the validated config, secrets masked")
-    show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG or the demo)")
+    show = command("config", help="show the validated config, secrets masked")
+    show.add_argument("--config", help="config YAML (default: $CXRADAR_CONFIG)")
+    show.add_argument("--demo", action="store_true", help="show the bundled demo config")
     show.set_defaults(handler=cmd_config)
 
-    classify = commands.add_parser("classify", help="language, sentiment and complaint of texts")
-    classify.add_argument("texts", nargs="*")
+    classify = command("classify", help="language, sentiment and complaint of texts")
+    classify.add_argument("texts", nargs="*", help="texts to classify (or use --file / stdin)")
     classify.add_argument("--file", help="a text file, one text per line")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.set_defaults(handler=cmd_classify)
 
-    dashboard = commands.add_parser("dashboard", help="start the Streamlit dashboard")
+    dashboard = command("dashboard", help="start the Streamlit dashboard")
     dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default: localhost)")
-    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     dashboard.set_defaults(handler=cmd_dashboard)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -552,8 +623,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"cxradar: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError, NoSuchModuleError, ArgumentError) as exc:
+        # Cannot connect, or the URL is not one; an ArgumentError about anything else is a bug.
+        if type(exc) is ArgumentError and "URL" not in str(exc):
+            raise
+        print(f"cxradar: {database_problem(args.database, exc)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return _reader_went_away()
     except KeyboardInterrupt:
         return 130
+
+
+def database_problem(url: str | None, exc: BaseException) -> str:
+    """One line: which database, what went wrong, what to check."""
+    shown = database_url(url)
+    try:
+        shown = redact_url(shown)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as far as it is safe
+        shown = shown.split("@")[-1]
+    cause = getattr(exc, "orig", None) or exc
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+    return (
+        f"cannot use the database {shown}: {reason}; check --database or "
+        "CXRADAR_DATABASE_URL (e.g. postgresql+psycopg://user@host:5432/cxradar or "
+        "sqlite:///path/cxradar.db) and that the server is running and reachable"
+    )
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (`cxradar issues --json | head -1`): stop quietly.
+
+    Python would otherwise report the broken pipe again when it flushes stdout at exit.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 if __name__ == "__main__":

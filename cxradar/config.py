@@ -352,7 +352,9 @@ class Thresholds(_Strict):
     grouping: GroupingThresholdsConfig = Field(default_factory=GroupingThresholdsConfig)
     # Cosine of a ticket to an issue's centre (centred vectors), cxradar/intelligence/grouping.py.
     ticket_link_similarity: float = Field(default=0.45, gt=0, le=1)
-    duplicate_similarity: float = Field(default=0.97, gt=0, le=1)
+    # An author's edited re-post (cxradar/intelligence/noise.py): raw e5 cosine, edits
+    # measured 0.969-0.99, paraphrases ~0.91.
+    duplicate_similarity: float = Field(default=0.96, gt=0, le=1)
     topic_assign_similarity: float = Field(default=0.88, gt=0, le=1)
 
 
@@ -441,15 +443,85 @@ def parse_config(raw: dict, base_dir: Path = Path("."), origin: str = "config") 
 _TYPE_TAGS = {"file", "zendesk", *CONNECTOR_SOURCE_TYPES}
 
 
+# What a pattern asks for, in words (pydantic would show the regular expression).
+_PATTERN_WORDS = {
+    r"^https?://": "must start with http:// or https://",
+    r"^https?://[^/\s]+/?$": "must be a server address like https://mastodon.social",
+    r"^\d+$": "must be digits only (the number in the app's store URL)",
+    r"^[a-z]{2}$": "must be a two-letter lowercase code such as us or de",
+    r"^[A-Za-z0-9_.]+$": "must be a package name like com.example.app",
+    r"^#?\w+$": "must be one hashtag word, with or without #",
+    r"^[A-Za-z0-9_-]{11}$": "must be an 11-character video id (the v= of a watch URL)",
+    r"^UC[A-Za-z0-9_-]{22}$": "must be a channel id starting with UC (24 characters)",
+    r"^[A-Za-z0-9]+$": "must be letters and digits only",
+    r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$": "must be a domain like example.com",
+    r"^[a-z0-9-]+$": "must be lowercase letters, digits and dashes (yourcompany)",
+}
+
+
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error["loc"] if part not in _TYPE_TAGS)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling)"
+            message = "unknown key" + _did_you_mean(error["loc"])
+        elif error["type"] == "string_pattern_mismatch":
+            pattern = (error.get("ctx") or {}).get("pattern", "")
+            message = _PATTERN_WORDS.get(pattern, message)
         problems.append(f"{location or '(top level)'}: {message}")
     return "; ".join(problems)
+
+
+def _did_you_mean(loc: tuple) -> str:
+    """`` (did you mean brands?)`` for a misspelt key, else a hint to check the spelling."""
+    import difflib
+
+    known = _keys_at(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else " (check the spelling)"
+
+
+def _keys_at(path: tuple) -> set[str]:
+    """The keys allowed where ``path`` points (every config key when it cannot be told)."""
+    models: list[type[BaseModel]] = [Config]
+    for part in path:
+        if isinstance(part, int):
+            continue
+        tagged = [m for m in models if _tag_of(m) == part]
+        if tagged:  # a source's type tag in the location: that kind of source
+            models = tagged
+            continue
+        inner = [m.model_fields[part].annotation for m in models if part in m.model_fields]
+        models = [m for annotation in inner for m in _models_in(annotation)]
+        if not models:
+            return _all_keys()
+    return {name for model in models for name in model.model_fields if name != "base_dir"}
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    args = getattr(field.annotation, "__args__", ()) if field else ()
+    return args[0] if args else None
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _all_keys() -> set[str]:
+    keys, todo, seen = set(), [Config], set()
+    while todo:
+        model = todo.pop()
+        if model not in seen:
+            seen.add(model)
+            keys.update(model.model_fields)
+            todo += [m for f in model.model_fields.values() for m in _models_in(f.annotation)]
+    return keys - {"base_dir"}
 
 
 def _check_unique_names(config: Config, origin: str) -> None:
@@ -465,6 +537,17 @@ def _check_unique_names(config: Config, origin: str) -> None:
     for index, channel in enumerate(config.alerts.channels):
         if not channel.url_env and not channel.url:
             raise ConfigError(f"{origin}: alerts.channels.{index}: give url_env (or url)")
+
+
+def missing_paths(config: Config) -> list[str]:
+    """One line per file source (mentions or tickets) whose path does not exist."""
+    named = [("source", s) for s in config.sources if s.type == "file"]
+    named += [("ticket source", s) for s in config.ticket_sources if s.type == "file"]
+    return [
+        f"{what} {source.name}: {config.resolve(source.path)} does not exist"
+        for what, source in named
+        if not config.resolve(source.path).exists()
+    ]
 
 
 # --- showing a config without its secrets -----------------------------------------------------

@@ -26,6 +26,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from cxradar.chunks import chunked
 from cxradar.config import Config
 from cxradar.intelligence.customers import known_author
 from cxradar.intelligence.grouping import (
@@ -121,11 +122,6 @@ class Settings:
         )
 
 
-def _chunks(ids: Sequence[int]):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def _complaint_rows(session, *where) -> list[tuple]:
     """(id, author, created_at, lang, kind, duplicate_of) of every complaint matching ``where``."""
     return session.execute(
@@ -160,7 +156,7 @@ def _languages(session, kind: str, ids: list[int]) -> list[str | None]:
         (Ticket.lang, Ticket.id) if kind == "ticket" else (Enrichment.lang, Enrichment.mention_id)
     )
     found: dict[int, str | None] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         found.update(session.execute(select(key, column).where(key.in_(chunk))).all())
     return [found.get(i) for i in ids]
 
@@ -195,7 +191,7 @@ def issue_mentions(session, ids: Sequence[int]) -> dict[int, IssueMention]:
         Mention.brand,
     )
     result = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in chunked(list(ids), CHUNK):
         for row in session.execute(
             select(*columns)
             .join(Enrichment, Enrichment.mention_id == Mention.id)
@@ -403,7 +399,7 @@ def place_new_complaints(session, settings: Settings) -> dict:
 
 def _issue_ids(session, mention_ids: list[int]) -> dict[int, int | None]:
     found: dict[int, int | None] = {}
-    for chunk in _chunks(sorted(set(mention_ids))):
+    for chunk in chunked(sorted(set(mention_ids)), CHUNK):
         found.update(
             session.execute(
                 select(Enrichment.mention_id, Enrichment.issue_id).where(
@@ -456,7 +452,7 @@ def _grown(session, issue: Issue, new: list[int], vectors_of) -> Grouped:
     """A stored issue with new members: its centre updated without reloading every vector."""
     ids = sorted(set(_members(session, issue.id)) | set(new))
     roles = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         roles.update(
             (row[0], row[1] is None and row[2] != RESHARE)
             for row in session.execute(
@@ -568,7 +564,7 @@ def _history(issue: Issue, group: Grouped, created: bool) -> None:
 
 
 def _assign(session, ids: list[int], issue_id: int | None) -> None:
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunked(sorted(ids), CHUNK):
         session.execute(
             update(Enrichment).where(Enrichment.mention_id.in_(chunk)).values(issue_id=issue_id)
         )
@@ -653,7 +649,7 @@ def _relink(session, settings, grouped, mentions, vectors_of):
     )
     ticket_ids = {t.id for t in tickets}
     before = defaultdict(set)
-    for chunk in _chunks(sorted(ticket_ids)):
+    for chunk in chunked(sorted(ticket_ids), CHUNK):
         for issue_id, ticket_id in session.execute(
             select(IssueLink.issue_id, IssueLink.ticket_id).where(IssueLink.ticket_id.in_(chunk))
         ):
@@ -663,7 +659,7 @@ def _relink(session, settings, grouped, mentions, vectors_of):
         for position, issue in enumerate(others, start=len(grouped))
         if {t.ticket_id for t in links.get(position, [])} != before.get(issue.id, set())
     ]
-    for chunk in _chunks(sorted(ticket_ids)):
+    for chunk in chunked(sorted(ticket_ids), CHUNK):
         session.execute(delete(IssueLink).where(IssueLink.ticket_id.in_(chunk)))
     # A changed issue is rewritten with all its links: those outside the window stay stored.
     for position, issue in enumerate(others, start=len(grouped)):

@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from cxradar.schema import PipelineState, utcnow
 
 # The hourly run handles only what is new; a from-scratch pass runs on the first run, when
@@ -42,22 +44,40 @@ KEYS = (
     AGGREGATES_REBUILT_AT,
 )
 
+# Families of keys, one per thing they are about:
+# negative_spike_alerts: the time up to which each watched scope was judged
+ALERTS_EVALUATED_PREFIX = "alerts.evaluated_until."
+# cxradar forget: a hash of each erased (source, author), so their posts are not stored again
+FORGOTTEN_PREFIX = "privacy.forgotten:"
+PREFIXES = (ALERTS_EVALUATED_PREFIX, FORGOTTEN_PREFIX)
+
+
+def _known(key: str) -> str:
+    if key not in KEYS and not key.startswith(PREFIXES):
+        raise KeyError(f"unknown pipeline state key {key!r}: add it to cxradar/state.py")
+    return key
+
 
 def read_state(session, key: str) -> str | None:
-    if key not in KEYS:
-        raise KeyError(f"unknown pipeline state key {key!r}: add it to cxradar/state.py")
-    row = session.get(PipelineState, key)
+    row = session.get(PipelineState, _known(key))
     return row.value if row else None
 
 
 def write_state(session, key: str, value: str) -> None:
-    if key not in KEYS:
-        raise KeyError(f"unknown pipeline state key {key!r}: add it to cxradar/state.py")
-    row = session.get(PipelineState, key)
+    row = session.get(PipelineState, _known(key))
     if row is None:
         session.add(PipelineState(key=key, value=value))
     else:
         row.value = value
+
+
+def keys_under(session, prefix: str) -> set[str]:
+    """Every stored key of one family (``PREFIXES``)."""
+    if prefix not in PREFIXES:
+        raise KeyError(f"unknown pipeline state prefix {prefix!r}: add it to cxradar/state.py")
+    return set(
+        session.scalars(select(PipelineState.key).where(PipelineState.key.startswith(prefix)))
+    )
 
 
 def full_pass_reason(

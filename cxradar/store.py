@@ -1,4 +1,4 @@
-"""Writing connector records into the database, idempotently, and erasing them on request.
+"""Writing connector records into the database, idempotently.
 
 ``(source, external_id)`` is unique: storing the same record twice stores it
 once. Identical texts seen again (cross-posts, re-shares) are kept but point
@@ -11,9 +11,8 @@ external id keeps a hash so it stays unique). Texts, titles, URLs, subjects and
 bodies are kept up to ``MAX_TEXT_CHARS`` and cut there with an ellipsis; a
 mention's ``content_hash`` is taken of the whole text first, so two long posts
 that differ only after the cut stay two texts. With ``redact_pii`` personal data
-is replaced by placeholders first (``cxradar.privacy``). ``forget_author`` erases
-one author's posts with everything derived from them and keeps them from being
-stored again.
+is replaced by placeholders first (``cxradar.privacy``). Posts of an author erased
+with ``cxradar.erasure.forget_author`` are not stored again.
 """
 
 from __future__ import annotations
@@ -27,32 +26,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cxradar.chunks import SQL_CHUNK, chunked
+from cxradar.erasure import forget_key, forgotten_keys
 from cxradar.intelligence.customers import known_author
 from cxradar.privacy import contains_personal_data, redact
 from cxradar.records import MentionRecord, RowError, TicketRecord
 from cxradar.schema import (
-    Alert,
     Embedding,
-    Enrichment,
     IngestCursor,
     IngestError,
-    Issue,
-    IssueLink,
     Mention,
-    PipelineState,
-    SentimentCorrection,
     Source,
     Ticket,
 )
 
 _URL = re.compile(r"https?://\S+")
 _NON_WORD = re.compile(r"[\W_]+")
-# Parameters per INSERT stay under SQLite's limit of 32,766 bound variables.
-_INSERT_CHUNK = 500
 # The longest text kept of a post, title, URL or ticket: Reddit's own limit is 40,000
 # characters, app-store reviews are a few thousand; the models read the first 2,000.
 MAX_TEXT_CHARS = 50_000
@@ -116,11 +109,11 @@ def store_mentions(
         name: get_or_create_source(session, name, connector).id
         for name in sorted({record.source for record in records})
     }
-    forgotten = _forgotten_keys(session)
+    forgotten = forgotten_keys(session)
     rows = [
         _storable(Mention, _mention_row(record, source_ids[record.source], redact_pii))
         for record in records
-        if _forget_key(record.source, record.author) not in forgotten
+        if forget_key(record.source, record.author) not in forgotten
     ]
     result.new = _insert_ignore(session, Mention, rows)
     result.already_stored = result.fetched - result.new
@@ -190,8 +183,7 @@ def _refresh_ticket_state(session: Session, rows: list[dict]) -> int:
     """
     latest = {(row["source_id"], row["external_id"]): row for row in rows}
     changed = 0
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        keys = list(latest)[start : start + _INSERT_CHUNK]
+    for keys in chunked(list(latest), SQL_CHUNK):
         stored = session.scalars(
             select(Ticket).where(
                 Ticket.source_id.in_({k[0] for k in keys}),
@@ -276,8 +268,8 @@ def _insert_ignore(session: Session, table, rows: list[dict]) -> int:
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     inserted = 0
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        statement = insert(table).values(rows[start : start + _INSERT_CHUNK])
+    for chunk in chunked(rows, SQL_CHUNK):
+        statement = insert(table).values(chunk)
         # RETURNING counts reliably on both drivers (rowcount is -1 on psycopg here).
         returned = session.execute(statement.on_conflict_do_nothing().returning(literal(1)))
         inserted += len(returned.all())
@@ -397,8 +389,7 @@ def load_embeddings(session: Session, owner_kind: str, owner_ids: Sequence[int])
     """Stored vectors for the given owners, in the order given."""
     dim = 0
     by_owner: dict[int, bytes] = {}
-    for start in range(0, len(owner_ids), _INSERT_CHUNK):
-        chunk = owner_ids[start : start + _INSERT_CHUNK]
+    for chunk in chunked(owner_ids, SQL_CHUNK):
         for owner_id, blob, size in session.execute(
             select(Embedding.owner_id, Embedding.vector, Embedding.dim).where(
                 Embedding.owner_kind == owner_kind, Embedding.owner_id.in_(chunk)
@@ -410,217 +401,3 @@ def load_embeddings(session: Session, owner_kind: str, owner_ids: Sequence[int])
     if missing:
         raise LookupError(f"no stored embedding for {owner_kind}s {missing[:5]}")
     return vectors_from_bytes([by_owner[owner_id] for owner_id in owner_ids], dim)
-
-
-# --- erasure (right to be forgotten) ---------------------------------------------------------
-
-FORGOTTEN_PREFIX = "privacy.forgotten:"
-ERASED = "[erased]"
-ERASED_EVIDENCE = (
-    "Evidence withheld: posts quoted here were erased on request; "
-    "the next pipeline run writes it anew."
-)
-
-
-@dataclass
-class Erasure:
-    """What ``forget_author`` removed (or, with ``dry_run``, would remove)."""
-
-    mentions: int = 0
-    embeddings: int = 0
-    enrichments: int = 0
-    corrections: int = 0
-    duplicates_repointed: int = 0
-    issues_removed: int = 0
-    issues_rewritten: int = 0
-    issue_links: int = 0
-    alerts_rewritten: int = 0
-    tickets: int = 0
-
-    def lines(self) -> list[str]:
-        return [f"{name.replace('_', ' ')}: {count}" for name, count in vars(self).items()]
-
-
-def _forget_key(source: str, author: str | None) -> str | None:
-    """A hash naming an erased (source, author): the name itself is never kept."""
-    if not author:
-        return None
-    digest = hashlib.sha256(f"{source}\x1f{author}".encode()).hexdigest()
-    return FORGOTTEN_PREFIX + digest
-
-
-def _forgotten_keys(session: Session) -> set[str]:
-    return set(
-        session.scalars(
-            select(PipelineState.key).where(PipelineState.key.startswith(FORGOTTEN_PREFIX))
-        )
-    )
-
-
-def forget_author(session: Session, author: str, source: str, dry_run: bool = False) -> Erasure:
-    """Erase an author's mentions on one source and everything derived from them.
-
-    Removed: the mentions, their embeddings, enrichments (issue membership) and
-    sentiment corrections; issues left without mentions with their ticket links;
-    tickets of that customer on that source with their embeddings and links.
-    Copies of an erased post by others now point at the earliest remaining copy.
-    Issue evidence, issue labels and stored alert messages quoting an erased post
-    are rewritten. The (source, author) pair is remembered as a hash so that the
-    posts are not stored again by a later fetch.
-    """
-    erasure = Erasure()
-    source_row = session.scalar(select(Source).where(Source.name == source))
-    if source_row is None or not author:
-        return erasure
-    mentions = session.execute(
-        select(Mention.id, Mention.title, Mention.text).where(
-            Mention.source_id == source_row.id, Mention.author == author
-        )
-    ).all()
-    ids = [row.id for row in mentions]
-    texts = [text for row in mentions for text in (row.title, row.text) if text]
-    if dry_run:
-        return _count_erasure(session, ids, source_row.id, author)
-    issue_ids = _issues_of(session, ids)
-    erasure.duplicates_repointed = _repoint_duplicates(session, ids)
-    _delete_mentions(session, ids, erasure)
-    _drop_or_rewrite_issues(session, issue_ids, texts, erasure)
-    erasure.alerts_rewritten = _rewrite_alerts(session, texts)
-    erasure.tickets = _delete_tickets(session, source_row.id, author, erasure)
-    if not session.get(PipelineState, _forget_key(source, author)):
-        session.add(PipelineState(key=_forget_key(source, author), value="forgotten"))
-    return erasure
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _INSERT_CHUNK):
-        yield ids[start : start + _INSERT_CHUNK]
-
-
-def _count_erasure(session: Session, ids: list[int], source_id: int, author: str) -> Erasure:
-    tickets = session.scalar(
-        select(func.count(Ticket.id)).where(
-            Ticket.source_id == source_id, Ticket.customer == author
-        )
-    )
-    return Erasure(mentions=len(ids), tickets=tickets)
-
-
-def _issues_of(session: Session, ids: list[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in _chunks(ids):
-        found |= set(
-            session.scalars(
-                select(Enrichment.issue_id).where(
-                    Enrichment.mention_id.in_(chunk), Enrichment.issue_id.is_not(None)
-                )
-            )
-        )
-    return found
-
-
-def _repoint_duplicates(session: Session, ids: list[int]) -> int:
-    """Copies of an erased post: the earliest remaining one becomes the original."""
-    erased = set(ids)
-    copies: dict[str, list[int]] = {}
-    for chunk in _chunks(ids):
-        for mention_id, digest in session.execute(
-            select(Mention.id, Mention.content_hash).where(Mention.duplicate_of.in_(chunk))
-        ):
-            if mention_id not in erased:
-                copies.setdefault(digest, []).append(mention_id)
-    for members in copies.values():
-        first, *rest = sorted(members)
-        session.execute(update(Mention).where(Mention.id == first).values(duplicate_of=None))
-        if rest:
-            session.execute(update(Mention).where(Mention.id.in_(rest)).values(duplicate_of=first))
-    return sum(len(members) for members in copies.values())
-
-
-def _delete_mentions(session: Session, ids: list[int], erasure: Erasure) -> None:
-    """Corrections and enrichments first (they point at mentions and vectors), then the rest."""
-    for chunk in _chunks(ids):
-        erasure.corrections += session.execute(
-            delete(SentimentCorrection).where(SentimentCorrection.mention_id.in_(chunk))
-        ).rowcount
-        erasure.enrichments += session.execute(
-            delete(Enrichment).where(Enrichment.mention_id.in_(chunk))
-        ).rowcount
-        erasure.embeddings += session.execute(
-            delete(Embedding).where(
-                Embedding.owner_kind == "mention", Embedding.owner_id.in_(chunk)
-            )
-        ).rowcount
-        erasure.mentions += session.execute(delete(Mention).where(Mention.id.in_(chunk))).rowcount
-
-
-def _quotes_any(haystack: str | None, texts: list[str]) -> bool:
-    """Whether ``haystack`` quotes the start of one of the texts (as evidence or alerts do)."""
-    from cxradar.intelligence.text_safety import clean_text, sanitize_untrusted
-
-    if not haystack:
-        return False
-    for text in texts:
-        for form in (clean_text(text), sanitize_untrusted(text, 10_000), " ".join(text.split())):
-            needle = form[:30]
-            distinctive = len(needle) >= 12 or f"“{needle}" in haystack
-            if needle and distinctive and needle in haystack:
-                return True
-    return False
-
-
-def _drop_or_rewrite_issues(
-    session: Session, issue_ids: set[int], texts: list[str], erasure: Erasure
-) -> None:
-    for issue in session.scalars(select(Issue).where(Issue.id.in_(issue_ids))).all():
-        remaining = session.scalar(
-            select(func.count(Enrichment.mention_id)).where(Enrichment.issue_id == issue.id)
-        )
-        if not remaining:
-            erasure.issue_links += session.execute(
-                delete(IssueLink).where(IssueLink.issue_id == issue.id)
-            ).rowcount
-            session.delete(issue)
-            erasure.issues_removed += 1
-            continue
-        issue.mentions = remaining
-        if _quotes_any(issue.label, texts):
-            issue.label = ERASED
-        if _quotes_any(issue.evidence, texts):
-            issue.evidence = ERASED_EVIDENCE
-        erasure.issues_rewritten += 1
-    session.flush()
-
-
-def _rewrite_alerts(session: Session, texts: list[str]) -> int:
-    """Stored alert messages keep no sample post (or issue title) quoting an erased post."""
-    rewritten = 0
-    for alert in session.scalars(select(Alert)):
-        lines = alert.body.splitlines()
-        kept = [_erased_line(line) if _quotes_any(line, texts) else line for line in lines]
-        title = ERASED if _quotes_any(alert.title, texts) else alert.title
-        if kept != lines or title != alert.title:
-            alert.body, alert.title = "\n".join(kept), title
-            rewritten += 1
-    return rewritten
-
-
-def _erased_line(line: str) -> str:
-    return f"> “{ERASED}”" if line.startswith(">") else f"- {ERASED}"
-
-
-def _delete_tickets(session: Session, source_id: int, customer: str, erasure: Erasure) -> int:
-    ids = list(
-        session.scalars(
-            select(Ticket.id).where(Ticket.source_id == source_id, Ticket.customer == customer)
-        )
-    )
-    for chunk in _chunks(ids):
-        erasure.issue_links += session.execute(
-            delete(IssueLink).where(IssueLink.ticket_id.in_(chunk))
-        ).rowcount
-        erasure.embeddings += session.execute(
-            delete(Embedding).where(Embedding.owner_kind == "ticket", Embedding.owner_id.in_(chunk))
-        ).rowcount
-        session.execute(delete(Ticket).where(Ticket.id.in_(chunk)))
-    return len(ids)

@@ -1,6 +1,8 @@
 """cxradar's code location with every step executed on Celery workers (docs/deploy.md).
 
-The same definitions as ``pipelines.definitions``; only the executor differs, so the
+The same definitions as ``pipelines.definitions``, with the same resources (built from
+``$CXRADAR_CONFIG`` by ``pipelines.resources.resources_from_config``, so the config's
+``models:`` section is honoured on the workers too); only the executor differs, so the
 schedules, sensors and backfills of this location hand each step to the workers listening
 on RabbitMQ. The broker comes from ``DAGSTER_CELERY_BROKER_URL``: the same value as
 ``broker`` in deploy/celery.yaml, which the workers are started with.

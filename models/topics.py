@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from models.stopwords import TOKEN_PATTERN, stop_words
+from models.vectors import unit_matrix
 
 OUTLIER = -1
 
@@ -121,7 +122,7 @@ class TopicModeler:
 
     def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> TopicFit:
         """Cluster `docs` (with their precomputed embeddings) into topics."""
-        vectors = _unit_rows(embeddings, expected_rows=len(docs))
+        vectors = unit_matrix(embeddings, expected_rows=len(docs))
         docs = [doc if isinstance(doc, str) else "" for doc in docs]
         if not docs:
             return TopicFit(assignments=[], topics=[])
@@ -145,7 +146,7 @@ class TopicModeler:
         EN/DE posts: 996 outliers -> 58), which broadens topics. Centroids and keywords stay
         those of the dense core, so a post joins exactly as it would via `assign` later.
         """
-        vectors = _unit_rows(embeddings, expected_rows=len(fit.assignments))
+        vectors = unit_matrix(embeddings, expected_rows=len(fit.assignments))
         outliers = [index for index, topic in enumerate(fit.assignments) if topic == OUTLIER]
         if not outliers or not fit.topics:
             return fit
@@ -288,7 +289,7 @@ class TopicModeler:
         No refit: this is how documents arriving between periodic refits join known topics.
         """
         threshold = self.assign_min_similarity if min_similarity is None else min_similarity
-        vectors = _unit_rows(embeddings)
+        vectors = unit_matrix(embeddings)
         if not len(vectors) or not topics:
             return [OUTLIER] * len(vectors)
         similarities = vectors @ _centroid_matrix(topics).T
@@ -385,20 +386,6 @@ def _placeholder_tokens(doc: str) -> list[str]:
     return list(_PLACEHOLDERS)
 
 
-def _unit_rows(embeddings: np.ndarray, expected_rows: int | None = None) -> np.ndarray:
-    """Embeddings as a float32 (n, d) array of unit rows; empty input becomes shape (0, d)."""
-    array = np.asarray(embeddings, dtype=np.float32)
-    if array.size == 0:
-        width = array.shape[-1] if array.ndim == 2 else 0
-        array = array.reshape(0, width)
-    if array.ndim != 2:
-        raise ValueError(f"embeddings must be 2-D (n_docs, dim), got shape {array.shape}")
-    if expected_rows is not None and len(array) != expected_rows:
-        raise ValueError(f"{expected_rows} documents but {len(array)} embeddings")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return array / np.where(norms == 0, 1.0, norms)
-
-
 def _centre(vectors: np.ndarray) -> np.ndarray:
     """Unit vectors after subtracting the corpus mean, for clustering only.
 
@@ -408,7 +395,7 @@ def _centre(vectors: np.ndarray) -> np.ndarray:
     UMAP + HDBSCAN then split a bank's feed into its themes instead of one blob per language.
     Centroids and `assign` stay in the raw space so they need no stored mean.
     """
-    return _unit_rows(vectors - vectors.mean(axis=0, keepdims=True))
+    return unit_matrix(vectors - vectors.mean(axis=0, keepdims=True))
 
 
 def _centroid(vectors: np.ndarray) -> np.ndarray:
@@ -418,7 +405,7 @@ def _centroid(vectors: np.ndarray) -> np.ndarray:
 
 
 def _centroid_matrix(topics: Sequence[TopicInfo]) -> np.ndarray:
-    return _unit_rows(np.stack([topic.centroid for topic in topics]))
+    return unit_matrix(np.stack([topic.centroid for topic in topics]))
 
 
 def _jaccard(left: Sequence[str], right: Sequence[str]) -> float:

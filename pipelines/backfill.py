@@ -77,12 +77,20 @@ def mention_backfill(
     cx_config: ConfigResource,
 ) -> dg.MaterializeResult:
     day = _of_day(day_window(context.partition_key))
-    brands = brand_matcher(cx_config.load())
+    config = cx_config.load()
+    brands = brand_matcher(config)
     normalised, _, _ = normalise_pending(db, models.get_language_detector(), brands, *day)
     with db.session() as session:
         pending = unenriched_ids(session, *day)
     if pending:
-        enrich_pending(db, models, pending, context.log, what="the day's mentions")
+        enrich_pending(
+            db,
+            models,
+            pending,
+            context.log,
+            what="the day's mentions",
+            duplicate_similarity=config.thresholds.duplicate_similarity,
+        )
     enriched = len(pending)
     context.log.info(f"{context.partition_key}: normalised {normalised}, enriched {enriched}")
     return dg.MaterializeResult(metadata={"normalised": normalised, "enriched": enriched})

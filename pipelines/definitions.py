@@ -8,12 +8,7 @@ import dagster as dg
 
 from cxradar.schedules import hourly_cron, tickets_cron
 from pipelines import aggregates, alerts, backfill, enrich, ingest, intelligence, topics
-from pipelines.resources import (
-    ConfigResource,
-    DatabaseResource,
-    ModelsResource,
-    NotifierResource,
-)
+from pipelines.resources import resources_from_config
 from pipelines.sources import source_resources
 
 everything_job = dg.define_asset_job(
@@ -47,15 +42,20 @@ tickets_schedule = dg.ScheduleDefinition(
 )
 
 
+CONFIGURED = ("db", "cx_config", "models", "notifier")
+
+
 def default_resources() -> dict:
-    return {
-        # Empty settings fall back to CXRADAR_DATABASE_URL / CXRADAR_CONFIG at run time.
-        "db": DatabaseResource(),
-        "cx_config": ConfigResource(),
-        "models": ModelsResource(),
-        "notifier": NotifierResource(),
-        **source_resources(),
-    }
+    """The resources of ``$CXRADAR_CONFIG`` (the bundled demo when unset), through the same
+    function as the CLI and the Celery location; the database: ``$CXRADAR_DATABASE_URL``."""
+    return {**resources_from_config(), **source_resources()}
+
+
+def _complete(resources: dict) -> dict:
+    # The config is read only when the caller left a configured resource out: a CLI run
+    # with --config FILE does not also read $CXRADAR_CONFIG.
+    base = default_resources() if not set(CONFIGURED) <= set(resources) else source_resources()
+    return {**base, **resources}
 
 
 def build_defs(resources: dict | None = None) -> dg.Definitions:
@@ -71,7 +71,7 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
         dg.Definitions(
             jobs=[everything_job, tickets_job],
             schedules=[hourly_schedule, tickets_schedule],
-            resources={**default_resources(), **(resources or {})},
+            resources=_complete(resources or {}),
         ),
     )
 

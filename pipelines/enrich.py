@@ -12,9 +12,11 @@ import dagster as dg
 import numpy as np
 from sqlalchemy import func, select, update
 
+from cxradar.chunks import chunked
 from cxradar.intelligence.noise import (
     BOT_BURST,
     LINK_ONLY,
+    NEAR_DUPLICATE_SIMILARITY,
     NEAR_DUPLICATE_WINDOW,
     Copy,
     Posted,
@@ -153,7 +155,12 @@ def mark_noise(session, batch: Sequence[Mention]) -> int:
     return marked + len(burst)
 
 
-def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray) -> int:
+def link_near_duplicates(
+    session,
+    batch: Sequence[Mention],
+    vectors: np.ndarray,
+    min_similarity: float = NEAR_DUPLICATE_SIMILARITY,
+) -> int:
     """A post an author edited and posted again (another channel, a day later) counts once."""
     authored = [
         (m, v) for m, v in zip(batch, vectors, strict=True) if m.author and not m.duplicate_of
@@ -177,7 +184,7 @@ def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray)
     new_vectors = np.stack([v for _, v in authored])
     stored = load_embeddings(session, "mention", list(root)) if root else new_vectors[:0]
     earlier_vectors = np.concatenate([stored, new_vectors])
-    links = near_duplicates(new, new_vectors, earlier, earlier_vectors)
+    links = near_duplicates(new, new_vectors, earlier, earlier_vectors, min_similarity)
     by_id = {m.id: m for m, _ in authored}
     for mention_id, original in links.items():
         by_id[mention_id].duplicate_of = root.get(original, original)
@@ -192,7 +199,10 @@ def link_near_duplicates(session, batch: Sequence[Mention], vectors: np.ndarray)
     pool="models",
 )
 def mention_enrichments(
-    context: dg.AssetExecutionContext, db: DatabaseResource, models: ModelsResource
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    models: ModelsResource,
+    cx_config: ConfigResource,
 ) -> dg.MaterializeResult:
     # Rows enriched before the complaint head existed get it from their stored vectors.
     backfilled = classify_stored_complaints(db, models.get_stored_complaint(), Enrichment)
@@ -200,7 +210,10 @@ def mention_enrichments(
         pending = unenriched_ids(session)
     if not pending:
         return dg.MaterializeResult(metadata={"enriched": 0, "complaints_backfilled": backfilled})
-    counts, near_duplicates = enrich_pending(db, models, pending, context.log)
+    twins = cx_config.load().thresholds.duplicate_similarity
+    counts, near_duplicates = enrich_pending(
+        db, models, pending, context.log, duplicate_similarity=twins
+    )
     return dg.MaterializeResult(
         metadata={
             "enriched": len(pending),
@@ -213,7 +226,12 @@ def mention_enrichments(
 
 
 def enrich_pending(
-    db: DatabaseResource, models: ModelsResource, pending: list[int], log, what="mentions"
+    db: DatabaseResource,
+    models: ModelsResource,
+    pending: list[int],
+    log,
+    what="mentions",
+    duplicate_similarity: float = NEAR_DUPLICATE_SIMILARITY,
 ) -> tuple[dict[str, int], int]:
     """Encode, classify and store the given mentions, one committed batch at a time.
 
@@ -225,15 +243,19 @@ def enrich_pending(
     progress = ProgressLog(log, f"enriching {what}", len(pending))
     counts = {"negative": 0, "neutral": 0, "positive": 0, "complaints": 0}
     near_duplicates = 0
-    for start in range(0, len(pending), BATCH):
+    for chunk in chunked(pending, BATCH):
         with db.session() as session:
             batch = session.scalars(
-                select(Mention)
-                .where(Mention.id.in_(pending[start : start + BATCH]))
-                .order_by(Mention.id)
+                select(Mention).where(Mention.id.in_(chunk)).order_by(Mention.id)
             ).all()
             labels, linked = enrich_batch(
-                session, batch, encoder, sentiment, models.batch_size, complaint
+                session,
+                batch,
+                encoder,
+                sentiment,
+                models.batch_size,
+                complaint,
+                duplicate_similarity,
             )
             near_duplicates += linked
             for label, is_complaint in labels:
@@ -244,7 +266,13 @@ def enrich_pending(
 
 
 def enrich_batch(
-    session, batch: Sequence[Mention], encoder, sentiment, batch_size: int, complaint
+    session,
+    batch: Sequence[Mention],
+    encoder,
+    sentiment,
+    batch_size: int,
+    complaint,
+    duplicate_similarity: float = NEAR_DUPLICATE_SIMILARITY,
 ) -> tuple[list[tuple[str, bool]], int]:
     """Encode each mention once, classify sentiment and complaint from that pass, store.
 
@@ -257,7 +285,7 @@ def enrich_batch(
     vectors, features = encoder.encode_with_features(texts, batch_size=batch_size)
     results = sentiment.predict(texts, embeddings=features, ratings=[m.rating for m in batch])
     complaints = complaint.predict(vectors, features, texts)
-    linked = link_near_duplicates(session, batch, vectors)
+    linked = link_near_duplicates(session, batch, vectors, duplicate_similarity)
     version = getattr(sentiment, "version", type(sentiment).__name__)
     for mention, vector, result, verdict in zip(batch, vectors, results, complaints, strict=True):
         embedding = Embedding(
@@ -362,11 +390,9 @@ def ticket_embeddings(
     complaint = models.get_complaint()
     progress = ProgressLog(context.log, "encoding tickets", len(pending))
     complaints = 0
-    for start in range(0, len(pending), BATCH):
+    for chunk in chunked(pending, BATCH):
         with db.session() as session:
-            batch = session.scalars(
-                select(Ticket).where(Ticket.id.in_(pending[start : start + BATCH]))
-            ).all()
+            batch = session.scalars(select(Ticket).where(Ticket.id.in_(chunk))).all()
             texts = [model_text(t.subject, t.body) for t in batch]
             vectors, features = encoder.encode_with_features(texts, batch_size=models.batch_size)
             verdicts = complaint.predict(vectors, features, texts)

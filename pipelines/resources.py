@@ -5,12 +5,14 @@ Each external system is a ``dg.ConfigurableResource``; the notifier has a live
 """
 
 import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
-from cxradar.config import Config, load_config
+from cxradar.config import CONFIG_ENV, DEMO_CONFIG, Config, load_config
 from cxradar.db import database_url, get_engine, migrate, session_scope
 
 
@@ -145,3 +147,39 @@ class OutboxNotifier(NotifierResource):
         with outbox.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(message, ensure_ascii=False) + "\n")
         return DeliveryResult(delivered=True, attempts=1, error=None)
+
+
+def resources_from_config(
+    config_path: str | Path | None = None, database_url: str | None = None
+) -> dict[str, dg.ConfigurableResource]:
+    """The one way from the YAML to the resources: the CLI, ``dagster dev``/the daemon
+    (pipelines/definitions.py) and the Celery code location (deploy/) all call it.
+
+    ``config_path`` empty: ``$CXRADAR_CONFIG``, else the bundled demo. The file is read
+    now, so a broken config fails when the definitions load, not in the middle of a run;
+    the ``models:`` section and ``alerts.retries`` become the resources' settings.
+    ``database_url`` empty: ``$CXRADAR_DATABASE_URL`` or the SQLite default, at run time.
+    """
+    path = str(config_path or os.environ.get(CONFIG_ENV) or "")
+    if not path:
+        path = str(DEMO_CONFIG)
+        logging.getLogger(__name__).warning(
+            "%s is not set: the code location uses the bundled demo config %s", CONFIG_ENV, path
+        )
+    config = load_config(path)
+    return {
+        "db": DatabaseResource(url=database_url or ""),
+        "cx_config": ConfigResource(path=path),
+        "models": models_resource(config),
+        "notifier": NotifierResource(retries=config.alerts.retries),
+    }
+
+
+def models_resource(config: Config) -> ModelsResource:
+    """The models the config's ``models:`` section names."""
+    return ModelsResource(
+        encoder=config.models.encoder,
+        sentiment=config.models.sentiment,
+        complaint_head=config.models.complaint_head,
+        batch_size=config.models.batch_size,
+    )

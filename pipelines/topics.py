@@ -10,6 +10,7 @@ import random
 import dagster as dg
 from sqlalchemy import func, select, update
 
+from cxradar.chunks import chunked
 from cxradar.schema import Enrichment, Mention, Topic, utcnow
 from cxradar.state import TOPIC_FIT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes, vectors_from_bytes
@@ -56,7 +57,10 @@ def _save_topics(session, topics) -> None:
 def _modeler(config, brands: list[str]):
     from models.topics import TopicModeler
 
-    return TopicModeler(extra_stop_words=brands)
+    return TopicModeler(
+        extra_stop_words=brands,
+        assign_min_similarity=config.thresholds.topic_assign_similarity,
+    )
 
 
 @dg.asset(
@@ -78,7 +82,7 @@ def mention_topics(
     refit = not old_topics or corpus >= REFIT_GROWTH * max(fitted_on, 1)
     modeler = _modeler(config, brand_words)
     fitted = _refit(context, db, modeler, old_topics, corpus) if refit and corpus else 0
-    assigned = _assign_new(db, modeler, config.thresholds.topic_assign_similarity)
+    assigned = _assign_new(db, modeler)
     with db.session() as session:
         topics = session.scalar(select(func.count(Topic.id)).where(Topic.active.is_(True)))
         outliers = session.scalar(select(func.count()).where(Enrichment.topic_id == -1))
@@ -141,18 +145,17 @@ def fit_sample(session) -> list[int]:
 def _model_texts(session, ids: list[int]) -> list[str]:
     """The model text of each mention, in the order given."""
     texts: dict[int, str] = {}
-    for start in range(0, len(ids), ASSIGN_CHUNK):
+    for chunk in chunked(ids, ASSIGN_CHUNK):
         rows = session.execute(
-            select(Mention.id, Mention.title, Mention.text).where(
-                Mention.id.in_(ids[start : start + ASSIGN_CHUNK])
-            )
+            select(Mention.id, Mention.title, Mention.text).where(Mention.id.in_(chunk))
         )
         texts.update((row.id, model_text(row.title, row.text)) for row in rows)
     return [texts[mention_id] for mention_id in ids]
 
 
-def _assign_new(db, modeler, min_similarity: float) -> int:
-    """Give every mention without a topic the nearest existing topic (or -1)."""
+def _assign_new(db, modeler) -> int:
+    """Give every mention without a topic the nearest existing topic (or -1), nearer than the
+    modeler's ``assign_min_similarity`` (the config's ``thresholds.topic_assign_similarity``)."""
     assigned = 0
     while True:
         with db.session() as session:
@@ -168,9 +171,7 @@ def _assign_new(db, modeler, min_similarity: float) -> int:
             if not ids:
                 return assigned
             if topics:
-                labels = modeler.assign(
-                    load_embeddings(session, "mention", ids), topics, min_similarity=min_similarity
-                )
+                labels = modeler.assign(load_embeddings(session, "mention", ids), topics)
             else:
                 labels = [-1] * len(ids)
             for mention_id, topic_id in zip(ids, labels, strict=True):

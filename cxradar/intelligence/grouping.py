@@ -41,6 +41,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from cxradar.intelligence.customers import known_author
+from models.vectors import unit_rows
 
 LINKAGE_MAX_SIZE = 4000  # average linkage over this many complaints: ~64 MB of similarities
 THRESHOLD_SAMPLE = 2000  # complaints whose pairwise similarities set the link threshold
@@ -90,16 +91,6 @@ class Complaint:
 
 
 # ------------------------------------------------------------------ vectors
-
-
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), float32."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim == 1:
-        norm = float(np.linalg.norm(vectors))
-        return vectors / (norm or 1.0)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 def language_centres(vectors: np.ndarray, langs: Sequence[str | None]) -> dict[str, np.ndarray]:

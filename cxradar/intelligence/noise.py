@@ -28,7 +28,9 @@ LINK_ONLY_MAX_WORDS = 2
 BURST_WINDOW = timedelta(hours=1)
 BURST_MIN_AUTHORS = 3
 BURST_MIN_WORDS = 6  # "app down?" from many people at once is an outage, not a bot
-NEAR_DUPLICATE_SIMILARITY = 0.96  # raw e5 cosine; edits measured 0.969-0.99, paraphrases ~0.91
+NEAR_DUPLICATE_SIMILARITY = (
+    0.96  # the config's default; raw e5 cosine: edits measured 0.969-0.99, paraphrases ~0.91
+)
 NEAR_DUPLICATE_WINDOW = timedelta(days=7)
 
 
@@ -83,15 +85,19 @@ def near_duplicates(
     new_vectors: np.ndarray,
     earlier: Sequence[Posted],
     earlier_vectors: np.ndarray,
+    min_similarity: float = NEAR_DUPLICATE_SIMILARITY,
 ) -> dict[int, int]:
-    """New post -> the earlier post of the same author it nearly repeats (within a week)."""
+    """New post -> the earlier post of the same author it nearly repeats (within a week).
+
+    ``min_similarity``: the config's ``thresholds.duplicate_similarity``.
+    """
     links: dict[int, int] = {}
     if not len(new) or not len(earlier):
         return links
     similarity = new_vectors @ earlier_vectors.T
     for row, post in enumerate(new):
         for column in np.argsort(-similarity[row]):
-            if similarity[row, column] < NEAR_DUPLICATE_SIMILARITY:
+            if similarity[row, column] < min_similarity:
                 break
             other = earlier[column]
             if (

@@ -22,8 +22,8 @@ from cxradar.intelligence.grouping import (
     link_threshold,
     link_tickets,
     match_issues,
-    unit_rows,
 )
+from models.vectors import unit_rows
 
 DAY = datetime(2026, 10, 10, tzinfo=UTC)
 DIM = 48

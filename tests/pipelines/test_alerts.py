@@ -16,16 +16,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
+from cxradar.alert_messages import backtest
+from cxradar.alerts_store import judge
 from cxradar.config import parse_config
 from cxradar.db import session_scope
 from cxradar.schema import Alert, Enrichment, Issue, Mention, Source
-from pipelines.alerts import (
-    AlertsRunConfig,
-    backtest,
-    deliver,
-    judge,
-    negative_spike_alerts,
-)
+from pipelines.alerts import AlertsRunConfig, deliver, negative_spike_alerts
 from pipelines.resources import ConfigResource, DatabaseResource, OutboxNotifier
 
 DAY = datetime(2026, 11, 10, tzinfo=UTC)  # a Tuesday

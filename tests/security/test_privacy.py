@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from cxradar.cli import main
 from cxradar.db import session_scope
+from cxradar.erasure import forget_author
 from cxradar.privacy import redact
 from cxradar.records import MentionRecord, TicketRecord
 from cxradar.schema import (
@@ -24,7 +25,7 @@ from cxradar.schema import (
     SentimentCorrection,
     Ticket,
 )
-from cxradar.store import forget_author, store_mentions, store_tickets, vector_to_bytes
+from cxradar.store import store_mentions, store_tickets, vector_to_bytes
 from tests.security.harness import database_text
 
 REDACTED = [
