@@ -1,0 +1,228 @@
+"""Queries of the Channels compared page, and the score facts of issues.
+
+Typed functions over an Engine (no Streamlit needed, so tests call them directly); the page
+calls them through :func:`cached`. Rows are read by ``cxradar/scores.py`` and the figures
+computed by ``cxradar/kpis.py`` and ``cxradar/intelligence/impact.py``: the dashboard, the
+tests and any report share one definition of NPS, CSAT and the star rating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cxradar.db import get_engine
+from cxradar.intelligence.impact import version_share
+from cxradar.kpis import (
+    Grain,
+    csat_of,
+    kpi_series,
+    nps_of,
+    ratings_by,
+    version_key,
+    version_releases,
+)
+from cxradar.schema import Alert, Issue
+from cxradar.scores import reviews, social_posts, survey_responses, ticket_times, versioned_reviews
+
+CACHE_SECONDS = 60
+MARKED_ISSUES = 5  # issue first-seen rules on the chart: more would hide the lines' labels
+
+KPI_COLUMNS = [
+    "start",  # the day, or the week's Monday (a Timestamp, UTC)
+    "nps",
+    "respondents",
+    "promoters",
+    "detractors",
+    "csat",
+    "csat_mean",
+    "csat_respondents",
+    "rating",
+    "reviews",
+    "tickets",
+    "social",
+    "negative_share",
+]
+
+
+class Period(Protocol):
+    def bounds(self) -> tuple[datetime, datetime]: ...
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """The period's KPIs as one figure each (None: no answers, reviews or posts)."""
+
+    nps: float | None
+    respondents: int
+    csat: float | None
+    csat_respondents: int
+    rating: float | None
+    reviews: int
+    tickets: int
+    negative_share: float | None
+
+
+def kpi_table(engine: Engine, period: Period, grain: Grain, brands: tuple[str, ...] = ()):
+    """One row per day or week of the period: every KPI (see ``cxradar/kpis.py``)."""
+    start, end = period.bounds()
+    with Session(engine) as session:
+        series = kpi_series(
+            grain,
+            survey_responses(session, start, end, brands),
+            reviews(session, start, end, brands),
+            ticket_times(session, start, end),
+            social_posts(session, start, end, brands),
+            first=start.date(),
+            last=(end - pd.Timedelta(days=1)).date(),
+        )
+    rows = [
+        [
+            pd.Timestamp(b.start, tz=UTC),
+            b.nps.nps,
+            b.nps.respondents,
+            b.nps.promoters,
+            b.nps.detractors,
+            b.csat.csat,
+            b.csat.mean,
+            b.csat.respondents,
+            b.rating.mean,
+            b.rating.count,
+            b.tickets,
+            b.social,
+            b.negative_share,
+        ]
+        for b in series
+    ]
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+def period_totals(engine: Engine, period: Period, brands: tuple[str, ...] = ()) -> PeriodTotals:
+    """The whole period's NPS, CSAT, rating, tickets and negative share."""
+    start, end = period.bounds()
+    with Session(engine) as session:
+        answers = survey_responses(session, start, end, brands)
+        rated = reviews(session, start, end, brands)
+        tickets = len(ticket_times(session, start, end))
+        posts = social_posts(session, start, end, brands)
+    nps = nps_of(a.score for a in answers if a.scale == "nps")
+    csat = csat_of(a.score for a in answers if a.scale == "csat")
+    return PeriodTotals(
+        nps=nps.nps,
+        respondents=nps.respondents,
+        csat=csat.csat,
+        csat_respondents=csat.respondents,
+        rating=sum(r.rating for r in rated) / len(rated) if rated else None,
+        reviews=len(rated),
+        tickets=tickets,
+        negative_share=sum(p.negative for p in posts) / len(posts) if posts else None,
+    )
+
+
+def version_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()):
+    """Per app version (in version order): when it was first reviewed (ever, not only in the
+    period), its reviews and average star rating in the period, and its 1-2 star reviews."""
+    start, end = period.bounds()
+    with Session(engine) as session:
+        released = version_releases(reviews(session, brands=brands))
+        rated = reviews(session, start, end, brands)
+    per_version = ratings_by(rated, lambda r: r.version)
+    low = ratings_by([r for r in rated if r.rating <= 2], lambda r: r.version)
+    rows = [
+        [
+            version,
+            pd.Timestamp(released[version]),
+            score.count,
+            score.mean,
+            low[version].count if version in low else 0,
+        ]
+        for version, score in per_version.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["version", "released", "reviews", "rating", "low"])
+    order = sorted(frame["version"], key=version_key)
+    return frame.set_index("version").loc[order].reset_index()
+
+
+def store_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()):
+    """Per store or review site: reviews and average star rating in the period."""
+    start, end = period.bounds()
+    with Session(engine) as session:
+        per_store = ratings_by(reviews(session, start, end, brands), lambda r: r.source)
+    rows = [[name, s.count, s.mean] for name, s in sorted(per_store.items())]
+    return pd.DataFrame(rows, columns=["source", "reviews", "rating"])
+
+
+def spike_alerts(engine: Engine, period: Period) -> pd.DataFrame:
+    """Alert windows overlapping the period, to shade on the time axis."""
+    start, end = period.bounds()
+    query = (
+        select(Alert.window_start, Alert.window_end, Alert.scope, Alert.kind)
+        .where(Alert.window_end > start, Alert.window_start < end)
+        .order_by(Alert.window_start)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["window_start", "window_end", "scope", "kind"])
+
+
+def issue_starts(engine: Engine, period: Period, limit: int = MARKED_ISSUES) -> pd.DataFrame:
+    """The most systemic grouped issues first seen in the period, to mark on the time axis."""
+    start, end = period.bounds()
+    order = (Issue.classification != "systemic", Issue.score.desc(), Issue.id)
+    query = (
+        select(Issue.id, Issue.title, Issue.title_de, Issue.label, Issue.first_seen)
+        .where(
+            Issue.first_seen >= start,
+            Issue.first_seen < end,
+            Issue.mentions > 1,
+            Issue.classification.in_(("systemic", "emerging")),
+        )
+        .order_by(*order)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["id", "title", "title_de", "label", "first_seen"])
+
+
+def issue_version_shares(engine: Engine, issues: tuple[tuple[int, str], ...]) -> dict:
+    """Issue id -> the share of the 1-2 star reviews on its first version that are about it
+    (``issues``: (id, first version) pairs)."""
+    if not issues:
+        return {}
+    with Session(engine) as session:
+        low = versioned_reviews(session, low_only=True)
+    shares = {issue_id: version_share(low, version, issue_id) for issue_id, version in issues}
+    return {issue_id: share for issue_id, share in shares.items() if share is not None}
+
+
+# --- cached access for the app ------------------------------------------------------------------
+
+QUERIES = {
+    function.__name__: function
+    for function in (
+        kpi_table,
+        period_totals,
+        version_ratings,
+        store_ratings,
+        spike_alerts,
+        issue_starts,
+        issue_version_shares,
+    )
+}
+
+
+def cached(name: str, url: str, *args, **kwargs):
+    """Run query ``name`` on the database at ``url``, memoised for CACHE_SECONDS."""
+    return _cached_call(name, url, args, kwargs)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _cached_call(name: str, url: str, args: tuple, kwargs: dict):
+    return QUERIES[name](get_engine(url), *args, **kwargs)
