@@ -18,6 +18,7 @@ from dashboard.charts import SPIKE_COLOUR
 from dashboard.safe import chart
 
 ISSUE_COLOUR = "#7f3fbf"
+ISSUE_LABEL_CHARS = 32  # the full titles are listed under the chart
 PANEL_COLOURS = {
     "nps": "#1f77b4",
     "csat": "#17becf",
@@ -101,19 +102,19 @@ def channels_compared(
             xanchor="left",
             font={"color": SPIKE_COLOUR, "size": 11},
         )
-    for issue in [] if issues is None else issues.to_dict("records"):
+    for index, issue in enumerate([] if issues is None else issues.to_dict("records")):
         figure.add_vline(x=issue["first_seen"], line_dash="dash", line_color=ISSUE_COLOUR)
         figure.add_annotation(
             x=issue["first_seen"],
-            y=1.0,
+            y=1.0 - 0.025 * (index % 2),  # neighbours' labels one above the other
             xref="x",
             yref="paper",
-            text=chart(f"#{issue['id']} {issue['name']}"[:40]),
+            text=chart(f"#{issue['id']} {issue['name']}"[:ISSUE_LABEL_CHARS]),
             showarrow=False,
             xanchor="left",
             font={"color": ISSUE_COLOUR, "size": 11},
         )
-    figure.update_layout(height=170 * len(names) + 80, margin=_MARGIN, showlegend=False, bargap=0.2)
+    figure.update_layout(height=150 * len(names) + 70, margin=_MARGIN, showlegend=False, bargap=0.2)
     figure.update_xaxes(type="date")
     return figure
 

@@ -223,7 +223,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kpi_csat": "CSAT",
         "kpi_csat_help": "Customer satisfaction: the share of 4–5 answers on a 1–5 scale.",
         "kpi_tickets": "Support tickets",
-        "kpi_social_negative": "Negative share of social",
+        "kpi_social_negative": "Negative social",
         "kpi_social_negative_help": (
             "Of the public posts, comments and articles (no reviews, no survey comments, no "
             "copies), the share with negative sentiment."
@@ -497,7 +497,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kpi_csat": "CSAT",
         "kpi_csat_help": "Kundenzufriedenheit: Anteil der Antworten 4–5 auf einer Skala 1–5.",
         "kpi_tickets": "Support-Tickets",
-        "kpi_social_negative": "Anteil negativ (soziale Medien)",
+        "kpi_social_negative": "Negativ (sozial)",
         "kpi_social_negative_help": (
             "Von den öffentlichen Beiträgen, Kommentaren und Artikeln (ohne Bewertungen, "
             "Umfragekommentare und Kopien) der Anteil mit negativer Stimmung."

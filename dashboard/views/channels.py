@@ -52,47 +52,37 @@ def decimal(value: float | None, digits: int, language: str, signed: bool = Fals
     return text.replace(".", ",") if language == "de" else text
 
 
-def totals_row(cx: ui.Context, totals: channels.PeriodTotals) -> None:
+def totals_row(cx: ui.Context, totals: channels.PeriodTotals, kpis: pd.DataFrame, grain) -> None:
+    """The period's KPIs, and its lowest NPS day or week, so a dip is named, not only drawn."""
     t, language = cx.t, cx.language
-    columns = st.columns(5)
+    columns = st.columns(6)
     columns[0].metric(
-        t("kpi_nps"),
-        decimal(totals.nps, 1, language, signed=True),
-        help=t("kpi_nps_help"),
+        t("kpi_nps"), decimal(totals.nps, 1, language, signed=True), help=t("kpi_nps_help")
     )
     columns[0].caption(t("answers", count=ui.count(totals.respondents, language)))
-    columns[1].metric(
-        t("kpi_csat"),
-        "–" if totals.csat is None else f"{decimal(totals.csat, 0, language)} %",
-        help=t("kpi_csat_help"),
-    )
-    columns[1].caption(t("answers", count=ui.count(totals.csat_respondents, language)))
-    columns[2].metric(
+    answered = kpis[kpis["respondents"] > 0]
+    if not answered.empty:
+        low = answered.loc[answered["nps"].idxmin()]
+        columns[1].metric(t(f"nps_low_{grain}"), decimal(low["nps"], 1, language, signed=True))
+        day, count = day_text(low["start"], language), int(low["respondents"])
+        columns[1].caption(t(f"nps_low_at_{grain}", day=day, count=count))
+    columns[2].metric(t("kpi_csat"), ui.percent(_share(totals.csat)), help=t("kpi_csat_help"))
+    columns[2].caption(t("answers", count=ui.count(totals.csat_respondents, language)))
+    columns[3].metric(
         t("kpi_avg_rating"),
         "–" if totals.rating is None else f"{decimal(totals.rating, 2, language)} ★",
     )
-    columns[2].caption(t("reviews_count", count=ui.count(totals.reviews, language)))
-    columns[3].metric(t("kpi_tickets"), ui.count(totals.tickets, language))
-    columns[4].metric(
+    columns[3].caption(t("reviews_count", count=ui.count(totals.reviews, language)))
+    columns[4].metric(t("kpi_tickets"), ui.count(totals.tickets, language))
+    columns[5].metric(
         t("kpi_social_negative"),
         ui.percent(totals.negative_share),
         help=t("kpi_social_negative_help"),
     )
 
 
-def low_point(cx: ui.Context, kpis: pd.DataFrame, grain: str) -> None:
-    """The day or week with the lowest NPS, so a dip is named, not only drawn."""
-    answered = kpis[kpis["respondents"] > 0]
-    if answered.empty:
-        return
-    low = answered.loc[answered["nps"].idxmin()]
-    when = day_text(low["start"], cx.language)
-    st.metric(
-        cx.t(f"nps_low_{grain}"),
-        decimal(low["nps"], 1, cx.language, signed=True),
-        help=cx.t(f"nps_low_at_{grain}", day=when, count=int(low["respondents"])),
-    )
-    st.caption(cx.t(f"nps_low_at_{grain}", day=when, count=int(low["respondents"])))
+def _share(percent: float | None) -> float | None:
+    return None if percent is None else percent / 100
 
 
 def timeline(cx: ui.Context, kpis: pd.DataFrame, grain: str) -> None:
@@ -180,11 +170,11 @@ chosen = st.radio(
     key="channels_grain",
 )
 period_kpis = query(cx, "kpi_table", cx.filters.period, chosen, cx.filters.brands)
-totals_row(cx, query(cx, "period_totals", cx.filters.period, cx.filters.brands))
+period_totals = query(cx, "period_totals", cx.filters.period, cx.filters.brands)
+totals_row(cx, period_totals, period_kpis, chosen)
 if not charts_channels.panels(period_kpis):
     st.info(cx.t("channels_empty"))
 else:
-    low_point(cx, period_kpis, chosen)
     timeline(cx, period_kpis, chosen)
     figures(cx, period_kpis, chosen)
 versions_section(cx)

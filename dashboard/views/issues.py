@@ -188,8 +188,12 @@ else:
     )
     listed, compared = st.tabs([cx.t("issue_list"), cx.t("brands_compared")])
     with listed:
-        order = st.selectbox(
-            cx.t("sort_issues"), SORTS, format_func=lambda k: cx.t(f"sort_{k}"), key="issues_sort"
+        order = st.radio(
+            cx.t("sort_issues"),
+            SORTS,
+            format_func=lambda k: cx.t(f"sort_{k}"),
+            horizontal=True,
+            key="issues_sort",
         )
         by_label(cx, sorted_by(all_issues, order), version_shares)
         st.download_button(
