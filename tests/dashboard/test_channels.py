@@ -176,3 +176,36 @@ def test_issues_sort_by_nps_impact_and_show_it_in_the_evidence(surveyed, issue_i
         "NPS impact −13.6 points; star rating −0.63. First seen with version 5.2; "
         "100 % of the 1–2 star reviews on 5.2 are about it." in texts
     )
+
+
+def test_names_from_outside_stay_text_on_the_page(surveyed, issue_ids):
+    from sqlalchemy import update
+
+    from cxradar.db import session_scope
+    from cxradar.schema import Issue, Mention, Source
+    from tests.dashboard.test_untrusted_text import (
+        HOSTILE_SOURCE,
+        RLO,
+        chart_specs,
+        markup,
+        shown_text,
+    )
+
+    version = f"5.2[x](https://evil.example){RLO}"
+    with session_scope(surveyed) as session:
+        session.execute(update(Source).where(Source.name == "appstore").values(name=HOSTILE_SOURCE))
+        session.execute(
+            update(Mention).where(Mention.rating == 1).values(extra={"version": version})
+        )
+        session.execute(
+            update(Issue)
+            .where(Issue.id == issue_ids["systemic"])
+            .values(title=f"<a href='https://evil.example'>SMS</a> [y](https://evil.example){RLO}")
+        )
+    app = on_page(start(), "channels")
+    for body in markup(app):
+        assert "](" not in body and "<a " not in body, body
+    for spec in chart_specs(app):
+        assert "<a href" not in spec and "<a " not in spec
+    assert not [text for text in shown_text(app) if RLO in text]
+    assert any(HOSTILE_SOURCE in text for text in shown_text(app))  # shown, as text
