@@ -12,9 +12,9 @@ loud but isolated problem from one that moves the business. Definitions (all tim
 * **Average star rating**: the mean of the 1-5 star ratings of reviews (App Store, Google
   Play, Trustpilot ...), overall, per store (source) and per app version.
 * **Ticket volume**: support tickets created.
-* **Negative share of social mentions**: of the public posts that are no review and no
-  survey comment (posts, comments, articles; copies and re-shares left out), the share with
-  negative sentiment.
+* **Negative share of social mentions**: of the public posts without a star rating (posts,
+  comments, articles; no reviews) outside the survey sources (no survey comments), copies
+  left out, the share with negative sentiment; counted as the Overview counts mentions.
 
 A *day* is a UTC calendar day; a *week* starts on Monday (ISO weeks). Every bucket from the
 first to the last is listed, empty ones too, so the KPIs share one continuous time axis; a
@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from typing import Literal
 
 Grain = Literal["day", "week"]
@@ -44,6 +45,7 @@ class Response:
     created_at: datetime
     scale: str
     score: float
+    count: int = 1  # this many alike answers (the database hands them over grouped by day)
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,23 @@ class Review:
     """A review's star rating, where it was left and the app version it names (if any)."""
 
     created_at: datetime
-    rating: int
+    rating: float  # 1-5 stars (a mean, when ``count`` reviews are given together)
     source: str
     version: str | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True)
 class SocialPost:
     created_at: datetime
     negative: bool
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class TicketCount:
+    created_at: datetime
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class CsatScore:
 @dataclass(frozen=True)
 class RatingScore:
     count: int = 0
-    total: int = 0
+    total: float = 0
 
     @property
     def mean(self) -> float | None:
@@ -123,26 +133,41 @@ class KpiBucket:
         return self.social_negative / self.social if self.social else None
 
 
-def nps_of(scores: Iterable[float]) -> NpsScore:
+def _weighted(values: Iterable[float], counts: Iterable[int] | None):
+    if counts is None:  # one answer per value
+        return zip(values, repeat(1), strict=False)
+    return zip(values, counts, strict=True)
+
+
+def nps_of(scores: Iterable[float], counts: Iterable[int] | None = None) -> NpsScore:
+    """``counts``: how many answers each score stands for (one each when None)."""
     promoters = passives = detractors = 0
-    for score in scores:
+    for score, n in _weighted(scores, counts):
         if score >= PROMOTER_MIN:
-            promoters += 1
+            promoters += n
         elif score <= DETRACTOR_MAX:
-            detractors += 1
+            detractors += n
         else:
-            passives += 1
+            passives += n
     return NpsScore(promoters, passives, detractors)
 
 
-def csat_of(scores: Iterable[float]) -> CsatScore:
-    values = list(scores)
-    return CsatScore(sum(s >= SATISFIED_MIN for s in values), len(values), float(sum(values)))
+def csat_of(scores: Iterable[float], counts: Iterable[int] | None = None) -> CsatScore:
+    satisfied = respondents = 0
+    total = 0.0
+    for score, n in _weighted(scores, counts):
+        satisfied += n if score >= SATISFIED_MIN else 0
+        respondents += n
+        total += score * n
+    return CsatScore(satisfied, respondents, total)
 
 
-def rating_of(ratings: Iterable[int]) -> RatingScore:
-    values = list(ratings)
-    return RatingScore(len(values), sum(values))
+def rating_of(ratings: Iterable[float], counts: Iterable[int] | None = None) -> RatingScore:
+    count = total = 0
+    for rating, n in _weighted(ratings, counts):
+        count += n
+        total += rating * n
+    return RatingScore(count, total)
 
 
 def bucket_of(moment: datetime | date, grain: Grain) -> date:
@@ -171,43 +196,49 @@ def kpi_series(
     grain: Grain,
     responses: Sequence[Response] = (),
     reviews: Sequence[Review] = (),
-    tickets: Sequence[datetime] = (),
+    tickets: Sequence[datetime | TicketCount] = (),
     social: Sequence[SocialPost] = (),
     first: date | None = None,
     last: date | None = None,
 ) -> list[KpiBucket]:
     """The KPIs of every bucket from ``first`` to ``last`` (default: the data's range)."""
-    moments = [r.created_at for r in responses] + [r.created_at for r in reviews]
-    moments += list(tickets) + [p.created_at for p in social]
+    tickets = [t if isinstance(t, TicketCount) else TicketCount(t) for t in tickets]
     if first is None or last is None:
+        moments = [r.created_at for r in responses] + [r.created_at for r in reviews]
+        moments += [t.created_at for t in tickets] + [p.created_at for p in social]
         if not moments:
             return []
         days = [bucket_of(m, "day") for m in moments]
         first, last = first or min(days), last or max(days)
-    nps: dict[date, list[float]] = defaultdict(list)
-    csat: dict[date, list[float]] = defaultdict(list)
+    scores: dict[tuple[str, date], list[tuple[float, int]]] = defaultdict(list)
     for response in responses:
-        target = nps if response.scale == "nps" else csat if response.scale == "csat" else None
-        if target is not None:
-            target[bucket_of(response.created_at, grain)].append(response.score)
-    ratings: dict[date, list[int]] = defaultdict(list)
+        scores[response.scale, bucket_of(response.created_at, grain)].append(
+            (response.score, response.count)
+        )
+    ratings: dict[date, list[tuple[int, int]]] = defaultdict(list)
     for review in reviews:
-        ratings[bucket_of(review.created_at, grain)].append(review.rating)
+        ratings[bucket_of(review.created_at, grain)].append((review.rating, review.count))
     ticket_counts: dict[date, int] = defaultdict(int)
-    for moment in tickets:
-        ticket_counts[bucket_of(moment, grain)] += 1
-    posts: dict[date, list[bool]] = defaultdict(list)
+    for ticket in tickets:
+        ticket_counts[bucket_of(ticket.created_at, grain)] += ticket.count
+    posts: dict[date, list[int]] = defaultdict(lambda: [0, 0])  # [posts, negative]
     for post in social:
-        posts[bucket_of(post.created_at, grain)].append(post.negative)
+        counts = posts[bucket_of(post.created_at, grain)]
+        counts[0] += post.count
+        counts[1] += post.count if post.negative else 0
+
+    def unzipped(pairs):
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
     return [
         KpiBucket(
             start=start,
-            nps=nps_of(nps.get(start, ())),
-            csat=csat_of(csat.get(start, ())),
-            rating=rating_of(ratings.get(start, ())),
+            nps=nps_of(*unzipped(scores.get(("nps", start), []))),
+            csat=csat_of(*unzipped(scores.get(("csat", start), []))),
+            rating=rating_of(*unzipped(ratings.get(start, []))),
             tickets=ticket_counts.get(start, 0),
-            social=len(posts.get(start, ())),
-            social_negative=sum(posts.get(start, ())),
+            social=posts[start][0] if start in posts else 0,
+            social_negative=posts[start][1] if start in posts else 0,
         )
         for start in buckets(first, last, grain)
     ]
@@ -216,12 +247,15 @@ def kpi_series(
 def ratings_by(reviews: Sequence[Review], key: Callable[[Review], str | None]) -> dict:
     """Average star rating per ``key`` (e.g. ``lambda r: r.source``); reviews whose key is
     None (no version given) are left out."""
-    grouped: dict[str, list[int]] = defaultdict(list)
+    grouped: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for review in reviews:
         name = key(review)
         if name:
-            grouped[name].append(review.rating)
-    return {name: rating_of(values) for name, values in grouped.items()}
+            grouped[name].append((review.rating, review.count))
+    return {
+        name: rating_of([p[0] for p in pairs], [p[1] for p in pairs])
+        for name, pairs in grouped.items()
+    }
 
 
 def version_releases(reviews: Sequence[Review]) -> dict[str, datetime]:

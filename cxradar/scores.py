@@ -8,9 +8,9 @@ KPI rows, and the alerts ask ``version_first_seen`` whether a spike began with a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import load_only
 
 from cxradar.intelligence.impact import (
@@ -20,10 +20,16 @@ from cxradar.intelligence.impact import (
     nps_impact,
     rating_impact,
 )
-from cxradar.kpis import Response, Review, SocialPost
-from cxradar.schema import Enrichment, Issue, Mention, Source, SurveyResponse, Ticket
-
-NOT_SOCIAL = ("review", "survey")  # reviews and survey comments have their own KPIs
+from cxradar.kpis import Response, Review, SocialPost, TicketCount
+from cxradar.schema import (
+    DailyAggregate,
+    Enrichment,
+    Issue,
+    Mention,
+    Source,
+    SurveyResponse,
+    Ticket,
+)
 
 
 def review_version():
@@ -43,48 +49,114 @@ def _originals():
     return Mention.duplicate_of.is_(None)
 
 
+def _day(session, column):
+    """The UTC calendar day of ``column``, computed by the database (one expression object:
+    PostgreSQL must see the same expression in GROUP BY)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(literal_column("'UTC'"), column))
+    return func.date(column)
+
+
+def _midnight(value) -> datetime:
+    """A day from the database (a date, or text on SQLite) as UTC midnight."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        value = date.fromisoformat(str(value)[:10])
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
 def survey_responses(session, start=None, end=None, brands=()) -> list[Response]:
-    query = select(SurveyResponse.created_at, SurveyResponse.scale, SurveyResponse.score)
+    """Survey answers, counted per day, scale and score (an NPS survey has 11 scores a day)."""
+    day = _day(session, SurveyResponse.created_at)
+    query = select(day, SurveyResponse.scale, SurveyResponse.score, func.count()).group_by(
+        day, SurveyResponse.scale, SurveyResponse.score
+    )
     if brands:
         query = query.where(SurveyResponse.brand.in_(brands))
     query = _window(query, SurveyResponse.created_at, start, end)
-    return [Response(*row) for row in session.execute(query)]
+    return [
+        Response(_midnight(on), scale, score, count)
+        for on, scale, score, count in session.execute(query)
+    ]
 
 
 def reviews(session, start=None, end=None, brands=()) -> list[Review]:
-    """Every original review with a star rating (copies of a review are the same rating)."""
+    """Original reviews with a star rating (copies of a review are the same rating), counted
+    per day, rating, store and app version."""
+    day, version = _day(session, Mention.created_at), review_version()
     query = (
-        select(Mention.created_at, Mention.rating, Source.name, review_version())
+        select(day, Mention.rating, Source.name, version, func.count())
         .join(Source, Source.id == Mention.source_id)
         .where(Mention.rating.is_not(None), _originals())
+        .group_by(day, Mention.rating, Source.name, version)
     )
     if brands:
         query = query.where(Mention.brand.in_(brands))
     query = _window(query, Mention.created_at, start, end)
-    return [Review(*row) for row in session.execute(query)]
+    return [
+        Review(_midnight(on), rating, source, name, count)
+        for on, rating, source, name, count in session.execute(query)
+    ]
 
 
-def ticket_times(session, start=None, end=None) -> list[datetime]:
-    return list(session.scalars(_window(select(Ticket.created_at), Ticket.created_at, start, end)))
+def ticket_times(session, start=None, end=None) -> list[TicketCount]:
+    """Support tickets created, counted per day."""
+    day = _day(session, Ticket.created_at)
+    query = _window(select(day, func.count()).group_by(day), Ticket.created_at, start, end)
+    return [TicketCount(_midnight(on), count) for on, count in session.execute(query)]
 
 
-def social_posts(session, start=None, end=None, brands=()) -> list[SocialPost]:
-    """Enriched social mentions: no reviews, no survey comments, no copies or re-shares,
-    no noise (bots, bare links)."""
-    query = (
-        select(Mention.created_at, Enrichment.sentiment == "negative")
-        .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(
-            Mention.kind.not_in((*NOT_SOCIAL, "reshare")),
-            Mention.rating.is_(None),
-            _originals(),
-            Mention.noise.is_(None),
+def _survey_sources(session) -> list[str]:
+    """Sources of survey answers: their comments are no social posts."""
+    return list(
+        session.scalars(
+            select(Source.name).where(Source.id.in_(select(SurveyResponse.source_id).distinct()))
         )
     )
+
+
+def _aggregates(session, start, end, brands):
+    query = select(DailyAggregate)
     if brands:
-        query = query.where(Mention.brand.in_(brands))
-    query = _window(query, Mention.created_at, start, end)
-    return [SocialPost(created, bool(negative)) for created, negative in session.execute(query)]
+        query = query.where(DailyAggregate.brand.in_(brands))
+    return _window(query, DailyAggregate.day, start, end)
+
+
+def daily_ratings(session, start=None, end=None, brands=()) -> list[Review]:
+    """Star ratings per day and store from the daily aggregates the pipeline keeps (fast at
+    any size; no app version: ``reviews`` has it). ``rating`` is the day's mean, ``count``
+    its reviews."""
+    query = _aggregates(session, start, end, brands).where(DailyAggregate.rating_count > 0)
+    query = query.with_only_columns(
+        DailyAggregate.day,
+        DailyAggregate.source,
+        func.sum(DailyAggregate.rating_sum),
+        func.sum(DailyAggregate.rating_count),
+    ).group_by(DailyAggregate.day, DailyAggregate.source)
+    return [
+        Review(_midnight(on), total / count, source, None, count)
+        for on, source, total, count in session.execute(query)
+    ]
+
+
+def daily_social(session, start=None, end=None, brands=()) -> list[SocialPost]:
+    """Social posts per day and sentiment from the daily aggregates, as the Overview counts
+    them (originals), less reviews (posts with a star rating) and survey sources."""
+    surveys = _survey_sources(session)
+    query = _aggregates(session, start, end, brands)
+    if surveys:
+        query = query.where(DailyAggregate.source.not_in(surveys))
+    query = query.with_only_columns(
+        DailyAggregate.day,
+        DailyAggregate.sentiment,
+        func.sum(DailyAggregate.mentions - DailyAggregate.rating_count),
+    ).group_by(DailyAggregate.day, DailyAggregate.sentiment)
+    return [
+        SocialPost(_midnight(on), sentiment == "negative", int(count))
+        for on, sentiment, count in session.execute(query)
+        if count
+    ]
 
 
 def versioned_reviews(session, low_only: bool = False) -> list[VersionedReview]:

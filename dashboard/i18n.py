@@ -226,7 +226,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kpi_social_negative": "Negative social",
         "kpi_social_negative_help": (
             "Of the public posts, comments and articles (no reviews, no survey comments, no "
-            "copies), the share with negative sentiment."
+            "copies, counted as on the Overview), the share with negative sentiment."
         ),
         "answers": "{count} answers",
         "reviews_count": "{count} reviews",
@@ -500,7 +500,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "kpi_social_negative": "Negativ (sozial)",
         "kpi_social_negative_help": (
             "Von den öffentlichen Beiträgen, Kommentaren und Artikeln (ohne Bewertungen, "
-            "Umfragekommentare und Kopien) der Anteil mit negativer Stimmung."
+            "Umfragekommentare und Kopien, gezählt wie im Überblick) der Anteil mit negativer "
+            "Stimmung."
         ),
         "answers": "{count} Antworten",
         "reviews_count": "{count} Bewertungen",

@@ -117,3 +117,22 @@ def test_versions_sort_as_numbers():
         "5.10",
         "10.0",
     ]
+
+
+def test_answers_counted_together_give_the_same_figures():
+    one_by_one = [Response(at(20), "nps", s) for s in (10, 10, 9, 3, 3, 3, 7)]
+    grouped = [
+        Response(at(20), "nps", 10, 2),
+        Response(at(20), "nps", 9),
+        Response(at(20), "nps", 3, 3),
+        Response(at(20), "nps", 7),
+    ]
+    [alone] = kpi_series("week", one_by_one)
+    [together] = kpi_series("week", grouped)
+    assert alone.nps == together.nps == nps_of([10, 10, 9, 3, 3, 3, 7])
+    assert together.nps.nps == 0.0  # 3 promoters, 3 detractors of 7
+    days = [Review(at(20), 4.5, "appstore", count=4), Review(at(21), 1.0, "appstore")]
+    assert kpi_series("week", reviews=days)[0].rating.mean == pytest.approx(19 / 5)
+    assert csat_of([5, 2], [3, 1]).csat == 75.0
+    with pytest.raises(ValueError):
+        nps_of([9, 10], [1])  # a count for every score

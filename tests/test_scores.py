@@ -12,7 +12,6 @@ from cxradar.schema import Enrichment, Issue, Mention, Source, SurveyResponse, T
 from cxradar.scores import (
     refresh_issue_scores,
     reviews,
-    social_posts,
     survey_responses,
     ticket_times,
     version_first_seen,
@@ -156,23 +155,67 @@ def test_issues_get_nps_and_rating_impact_and_first_version(stored):
 def test_kpi_rows_and_version_first_seen(stored):
     url, _ = stored
     with session_scope(url) as session:
-        session.add(Ticket(source_id=1, external_id="t1", created_at=at(19), subject="s", body="b"))
+        for hour in (1, 23):  # the same UTC day, whatever the server's time zone
+            session.add(
+                Ticket(
+                    source_id=1,
+                    external_id=f"t{hour}",
+                    created_at=at(19, hour),
+                    subject="s",
+                    body="b",
+                )
+            )
         session.flush()
+        # counted per UTC day, scale and score: 2 and 0 on 19 Oct, 5 on 19 Oct (one each)
         answers = survey_responses(session, at(15, 0), at(31, 0))
-        assert sorted((a.scale, a.score) for a in answers) == [
-            ("csat", 2),
-            ("nps", 0),
-            ("nps", 2),
-            ("nps", 5),
-            ("nps", 10),
+        assert sorted((a.created_at.day, a.scale, a.score, a.count) for a in answers) == [
+            (19, "nps", 0, 1),
+            (19, "nps", 2, 1),
+            (19, "nps", 5, 1),
+            (20, "csat", 2, 1),
+            (20, "nps", 10, 1),
+        ]
+        assert all(a.created_at == at(a.created_at.day, 0) for a in answers)  # UTC midnight
+        early = survey_responses(session, end=at(15, 0))  # 10 Oct: 10, 10, 9, 9, 8, 7, 3
+        assert sorted((a.score, a.count) for a in early) == [
+            (3, 1),
+            (7, 1),
+            (8, 1),
+            (9, 2),
+            (10, 2),
         ]
         rated = reviews(session)
-        assert sorted((r.source, r.rating, r.version) for r in rated)[:2] == [
-            ("appstore", 1, "5.2"),
-            ("appstore", 4, "5.1"),
+        assert sorted(
+            (r.created_at.day, r.source, r.rating, r.version, r.count) for r in rated
+        ) == [
+            (9, "appstore", 4, "5.1", 2),
+            (9, "appstore", 5, "5.1", 2),
+            (18, "appstore", 1, "5.2", 1),
+            (18, "googleplay", 2, None, 1),
+            (19, "googleplay", 1, "5.2", 1),
         ]
-        assert len(rated) == 7
-        # survey comments and reviews are not social; of the two reddit posts one is negative
-        assert sorted(p.negative for p in social_posts(session)) == [False, True]
-        assert ticket_times(session) == [at(19)]
+        assert [(t.created_at, t.count) for t in ticket_times(session)] == [(at(19, 0), 2)]
         assert version_first_seen(session) == {"5.1": at(9), "5.2": at(18, 8)}
+
+
+def test_daily_ratings_and_social_come_from_the_aggregates(stored):
+    from cxradar.aggregates import rebuild_aggregates
+    from cxradar.scores import daily_ratings, daily_social
+
+    url, _ = stored
+    with session_scope(url) as session:
+        rebuild_aggregates(session)
+        session.flush()
+        per_day = sorted(
+            (r.created_at.day, r.source, r.rating, r.count) for r in daily_ratings(session)
+        )
+        assert per_day == [
+            (9, "appstore", 4.5, 4),  # 5, 5, 4, 4
+            (18, "appstore", 1.0, 1),
+            (18, "googleplay", 2.0, 1),
+            (19, "googleplay", 1.0, 1),
+        ]
+        # the survey comments (source "survey") and the reviews are no social posts
+        social = sorted((p.created_at.day, p.negative, p.count) for p in daily_social(session))
+        assert social == [(18, True, 1), (19, False, 1)]
+        assert daily_social(session, brands=("Zinsly",)) == []
