@@ -8,12 +8,14 @@ KPI rows, and the alerts ask ``version_first_seen`` whether a spike began with a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import load_only
 
 from cxradar.intelligence.impact import (
+    LOW_RATING,
     ScoredAnswer,
     VersionedReview,
     first_versions,
@@ -159,16 +161,20 @@ def daily_social(session, start=None, end=None, brands=()) -> list[SocialPost]:
     ]
 
 
-def versioned_reviews(session, low_only: bool = False) -> list[VersionedReview]:
-    """Original reviews with their rating, version and issue (None when in none)."""
+def low_reviews_on(session, versions: Sequence[str]) -> list[VersionedReview]:
+    """The original 1-2 star reviews on these versions, counted per version and issue."""
+    version = review_version()
     query = (
-        select(Mention.created_at, Mention.rating, review_version(), Enrichment.issue_id)
+        select(version, Enrichment.issue_id, func.count())
+        .select_from(Mention)
         .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(Mention.rating.is_not(None), _originals())
+        .where(Mention.rating <= LOW_RATING, _originals(), version.in_(list(versions)))
+        .group_by(version, Enrichment.issue_id)
     )
-    if low_only:
-        query = query.where(Mention.rating <= 2)
-    return [VersionedReview(*row) for row in session.execute(query)]
+    return [
+        VersionedReview(None, LOW_RATING, name, issue_id, count)
+        for name, issue_id, count in session.execute(query)
+    ]
 
 
 def version_first_seen(session) -> dict[str, datetime]:
@@ -186,18 +192,41 @@ def refresh_issue_scores(session) -> int:
     """Set every issue's NPS impact, rating impact and first version; returns how many
     issues changed. Every issue, not only those just written: a new answer moves the
     score all issues are measured against."""
+    # Counted per score and issue, per rating and issue: a few rows whatever the size.
     answers = [
-        ScoredAnswer(score, issue_id)
-        for score, issue_id in session.execute(
-            select(SurveyResponse.score, Enrichment.issue_id)
+        ScoredAnswer(score, issue_id, count)
+        for score, issue_id, count in session.execute(
+            select(SurveyResponse.score, Enrichment.issue_id, func.count())
             .outerjoin(Enrichment, Enrichment.mention_id == SurveyResponse.mention_id)
             .where(SurveyResponse.scale == "nps")
+            .group_by(SurveyResponse.score, Enrichment.issue_id)
         )
     ]
-    rated = versioned_reviews(session)
-    nps = nps_impact(answers)
-    stars = rating_impact([ScoredAnswer(r.rating, r.issue_id) for r in rated])
-    versions = first_versions(rated)
+    ratings = [
+        ScoredAnswer(rating, issue_id, count)
+        for rating, issue_id, count in session.execute(
+            select(Mention.rating, Enrichment.issue_id, func.count())
+            .outerjoin(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(Mention.rating.is_not(None), _originals())
+            .group_by(Mention.rating, Enrichment.issue_id)
+        )
+    ]
+    version = review_version()
+    earliest = [  # each issue's first review per version; first_versions takes the earliest
+        VersionedReview(first, None, name, issue_id)
+        for issue_id, name, first in session.execute(
+            select(Enrichment.issue_id, version, func.min(Mention.created_at))
+            .join(Enrichment, Enrichment.mention_id == Mention.id)
+            .where(
+                Mention.rating.is_not(None),
+                _originals(),
+                Enrichment.issue_id.is_not(None),
+                version.is_not(None),
+            )
+            .group_by(Enrichment.issue_id, version)
+        )
+    ]
+    nps, stars, versions = nps_impact(answers), rating_impact(ratings), first_versions(earliest)
     changed = 0
     columns = load_only(Issue.id, Issue.nps_impact, Issue.rating_impact, Issue.first_version)
     for issue in session.scalars(select(Issue).options(columns)):

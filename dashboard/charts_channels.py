@@ -18,6 +18,7 @@ from dashboard.charts import SPIKE_COLOUR
 from dashboard.safe import chart
 
 ISSUE_COLOUR = "#7f3fbf"
+VERSION_COLOUR = "#555555"
 ISSUE_LABEL_CHARS = 32  # the full titles are listed under the chart
 PANEL_COLOURS = {
     "nps": "#1f77b4",
@@ -50,12 +51,15 @@ def channels_compared(
     labels: dict[str, str],
     alerts: pd.DataFrame | None = None,
     issues: pd.DataFrame | None = None,
+    versions: pd.DataFrame | None = None,
 ) -> go.Figure:
     """A panel per KPI on one time axis: NPS (with respondents on hover), CSAT, star rating,
     tickets, negative share of social mentions; alerts shaded, issues' first days ruled.
 
     ``kpis``: rows of ``dashboard.data.channels.kpi_table``; ``labels``: a title per KPI
-    plus "spike" and "respondents"; ``issues``: id, first_seen and a shown ``name``.
+    plus "spike", "respondents" and "version"; ``issues``: id, first_seen and a shown
+    ``name``; ``versions``: app versions first reviewed in the period (version, released),
+    drawn as dotted rules: a dip that starts with an update lines up with it.
     """
     names = panels(kpis)
     if not names:
@@ -114,7 +118,22 @@ def channels_compared(
             xanchor="left",
             font={"color": ISSUE_COLOUR, "size": 11},
         )
-    figure.update_layout(height=150 * len(names) + 70, margin=_MARGIN, showlegend=False, bargap=0.2)
+    for release in [] if versions is None else versions.to_dict("records"):
+        figure.add_vline(x=release["released"], line_dash="dot", line_color=VERSION_COLOUR)
+        figure.add_annotation(
+            x=release["released"],
+            y=-0.055,  # under the date ticks, clear of the year
+            xref="x",
+            yref="paper",
+            text=chart(f"{labels.get('version', 'version')} {release['version']}"),
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"color": VERSION_COLOUR, "size": 11},
+        )
+    figure.update_layout(
+        height=150 * len(names) + 90, margin={**_MARGIN, "b": 60}, showlegend=False, bargap=0.2
+    )
     figure.update_xaxes(type="date")
     return figure
 

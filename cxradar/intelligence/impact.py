@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cxradar.kpis import nps_of, rating_of
+from cxradar.kpis import NpsScore, RatingScore, nps_of, rating_of
 
 # An update rolls out over a day or two before its reviews pile up: a version first seen up
 # to two days before a spike window opens counts as the spike's start (the demo's 5.2 is
@@ -34,42 +34,60 @@ LOW_RATING = 2  # 1-2 stars: the reviews a version's problems show in
 
 @dataclass(frozen=True)
 class ScoredAnswer:
-    """An NPS answer (0-10) or a star rating (1-5), with the issue its comment is in."""
+    """An NPS answer (0-10) or a star rating (1-5), with the issue its comment is in;
+    ``count``: this many alike answers (the database hands them over grouped)."""
 
     score: float
     issue_id: int | None
+    count: int = 1
 
 
 @dataclass(frozen=True)
 class VersionedReview:
-    created_at: datetime
+    created_at: datetime | None
     rating: int | None
     version: str | None
     issue_id: int | None
+    count: int = 1
 
 
-def _impacts(answers: Sequence[ScoredAnswer], score) -> dict[int, float]:
-    overall = score([a.score for a in answers])
-    by_issue: dict[int, list[float]] = defaultdict(list)
+def _per_issue(answers: Sequence[ScoredAnswer], score_of) -> tuple:
+    """The score of all answers and of each issue's own (``score_of(scores, counts)``)."""
+    by_issue: dict[int, list[ScoredAnswer]] = defaultdict(list)
     for answer in answers:
         if answer.issue_id is not None:
-            by_issue[answer.issue_id].append(answer.score)
-    result = {}
-    for issue_id in by_issue:
-        rest = score([a.score for a in answers if a.issue_id != issue_id])
-        if overall is not None and rest is not None:
-            result[issue_id] = overall - rest
-    return result
+            by_issue[answer.issue_id].append(answer)
+
+    def of(selection):
+        return score_of([a.score for a in selection], [a.count for a in selection])
+
+    return of(answers), {issue_id: of(own) for issue_id, own in by_issue.items()}
 
 
 def nps_impact(answers: Sequence[ScoredAnswer]) -> dict[int, float]:
     """Issue id -> NPS of all answers minus NPS without the issue's (points)."""
-    return _impacts(answers, lambda scores: nps_of(scores).nps)
+    overall, own = _per_issue(answers, nps_of)
+    result = {}
+    for issue_id, part in own.items():
+        rest = NpsScore(
+            overall.promoters - part.promoters,
+            overall.passives - part.passives,
+            overall.detractors - part.detractors,
+        )
+        if rest.nps is not None:
+            result[issue_id] = overall.nps - rest.nps
+    return result
 
 
 def rating_impact(reviews: Sequence[ScoredAnswer]) -> dict[int, float]:
     """Issue id -> average star rating of all reviews minus that without the issue's."""
-    return _impacts(reviews, lambda ratings: rating_of(ratings).mean)
+    overall, own = _per_issue(reviews, rating_of)
+    result = {}
+    for issue_id, part in own.items():
+        rest = RatingScore(overall.count - part.count, overall.total - part.total)
+        if rest.mean is not None:
+            result[issue_id] = overall.mean - rest.mean
+    return result
 
 
 def first_versions(reviews: Sequence[VersionedReview]) -> dict[int, str]:
@@ -77,6 +95,8 @@ def first_versions(reviews: Sequence[VersionedReview]) -> dict[int, str]:
     earliest: dict[int, VersionedReview] = {}
     for review in reviews:
         if review.issue_id is None or not review.version:
+            continue
+        if review.created_at is None:
             continue
         known = earliest.get(review.issue_id)
         if known is None or review.created_at < known.created_at:
@@ -91,9 +111,10 @@ def version_share(reviews: Sequence[VersionedReview], version: str, issue_id: in
         for r in reviews
         if r.version == version and r.rating is not None and r.rating <= LOW_RATING
     ]
-    if not low:
+    total = sum(r.count for r in low)
+    if not total:
         return None
-    return sum(r.issue_id == issue_id for r in low) / len(low)
+    return sum(r.count for r in low if r.issue_id == issue_id) / total
 
 
 def spike_version(

@@ -33,10 +33,10 @@ from cxradar.schema import Alert, Issue
 from cxradar.scores import (
     daily_ratings,
     daily_social,
+    low_reviews_on,
     reviews,
     survey_responses,
     ticket_times,
-    versioned_reviews,
 )
 
 CACHE_SECONDS = 60
@@ -210,7 +210,7 @@ def issue_version_shares(engine: Engine, issues: tuple[tuple[int, str], ...]) ->
     if not issues:
         return {}
     with Session(engine) as session:
-        low = versioned_reviews(session, low_only=True)
+        low = low_reviews_on(session, sorted({version for _, version in issues}))
     shares = {issue_id: version_share(low, version, issue_id) for issue_id, version in issues}
     return {issue_id: share for issue_id, share in shares.items() if share is not None}
 

@@ -93,8 +93,12 @@ def timeline(cx: ui.Context, kpis: pd.DataFrame, grain: str) -> None:
         name=[ui.issue_title(row, cx.language) for row in issues.to_dict("records")]
     )
     labels = {name: t(f"panel_{name}") for name in charts_channels.PANEL_COLOURS}
-    labels.update(spike=t("spike"), respondents=t("respondents"))
-    st.plotly_chart(charts_channels.channels_compared(kpis, grain, labels, alerts, issues))
+    labels.update(spike=t("spike"), respondents=t("respondents"), version=t("col_version"))
+    versions = query(cx, "version_ratings", period, cx.filters.brands)
+    start, end = period.bounds()
+    new = versions[(versions["released"] >= start) & (versions["released"] < end)]
+    figure = charts_channels.channels_compared(kpis, grain, labels, alerts, issues, new)
+    st.plotly_chart(figure)
     if not issues.empty:
         named = [
             f"#{row['id']} {markdown(row['name'])} ({day_text(row['first_seen'], cx.language)})"

@@ -98,14 +98,17 @@ def test_the_chart_has_a_panel_per_kpi_with_alerts_shaded_and_issues_ruled(engin
     labels = {name: name for name in charts_channels.PANEL_COLOURS}
     labels.update(spike="spike", respondents="answers")
     issues = channels.issue_starts(engine, OCTOBER).assign(name=["<b>sms</b>", "pay"])
+    versions = channels.version_ratings(engine, OCTOBER)
     figure = charts_channels.channels_compared(
-        kpis, "day", labels, channels.spike_alerts(engine, OCTOBER), issues
+        kpis, "day", labels, channels.spike_alerts(engine, OCTOBER), issues, versions
     )
     assert [a.text for a in figure.layout.annotations][:5] == list(labels)[:5]
     assert len(figure.data) == 5  # NPS, CSAT, rating, tickets, negative share
     shapes = figure.layout.shapes
     assert sum(s.type == "rect" for s in shapes) >= 1  # the 20-22 Oct spike
     assert sum(s.line.dash == "dash" for s in shapes) >= 2  # two issues' first days
+    assert sum(s.line.dash == "dot" for s in shapes) == 2 * 5  # 5.1, 5.2; a rule a panel
+    assert {"version 5.1", "version 5.2"} <= {a.text for a in figure.layout.annotations}
     texts = [a.text for a in figure.layout.annotations]
     assert any(text.startswith("#") and "&lt;b&gt;" in text for text in texts)  # no markup
     nps = figure.data[0]

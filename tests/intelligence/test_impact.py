@@ -73,3 +73,24 @@ def test_a_spike_starts_with_a_version_first_seen_in_or_just_before_its_window()
     assert spike_version(first_seen, at(10, 0), at(12, 0)) is None
     assert spike_version({"5.2": at(18), "5.2.1": at(19)}, at(18, 0), at(20, 0)) == "5.2.1"
     assert spike_version({}, at(18), at(18) + timedelta(days=1)) is None
+
+
+def test_answers_counted_together_give_the_same_impact():
+    one_by_one = [ScoredAnswer(s, None) for s in (10, 10, 9, 9, 8, 7, 3)]
+    one_by_one += [ScoredAnswer(s, 1) for s in (2, 0, 5)] + [ScoredAnswer(10, 2)]
+    grouped = [
+        ScoredAnswer(10, None, 2),
+        ScoredAnswer(9, None, 2),
+        ScoredAnswer(8, None),
+        ScoredAnswer(7, None),
+        ScoredAnswer(3, None),
+        ScoredAnswer(2, 1),
+        ScoredAnswer(0, 1),
+        ScoredAnswer(5, 1),
+        ScoredAnswer(10, 2),
+    ]
+    assert nps_impact(grouped) == pytest.approx(nps_impact(one_by_one))
+    stars = [ScoredAnswer(5, None, 2), ScoredAnswer(4, None, 2), ScoredAnswer(1, 7, 2)]
+    assert rating_impact(stars)[7] == pytest.approx(20 / 6 - 4.5)
+    low = [VersionedReview(None, 1, "5.2", 3, 6), VersionedReview(None, 2, "5.2", None, 2)]
+    assert version_share(low, "5.2", 3) == pytest.approx(0.75)
