@@ -77,7 +77,9 @@ class PeriodTotals:
     negative_share: float | None
 
 
-def kpi_table(engine: Engine, period: Period, grain: Grain, brands: tuple[str, ...] = ()):
+def kpi_table(
+    engine: Engine, period: Period, grain: Grain, brands: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """One row per day or week of the period: every KPI (see ``cxradar/kpis.py``)."""
     start, end = period.bounds()
     with Session(engine) as session:
@@ -137,7 +139,7 @@ def period_totals(engine: Engine, period: Period, brands: tuple[str, ...] = ()) 
     )
 
 
-def version_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()):
+def version_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per app version (in version order): when it was first reviewed (ever, not only in the
     period), its reviews and average star rating in the period, and its 1-2 star reviews."""
     start, end = period.bounds()
@@ -162,7 +164,7 @@ def version_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()
     return frame.set_index("version").loc[order].reset_index()
 
 
-def store_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()):
+def store_ratings(engine: Engine, period: Period, brands: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per store or review site: reviews and average star rating in the period."""
     start, end = period.bounds()
     with Session(engine) as session:
@@ -204,7 +206,7 @@ def issue_starts(engine: Engine, period: Period, limit: int = MARKED_ISSUES) -> 
     return pd.DataFrame(rows, columns=["id", "title", "title_de", "label", "first_seen"])
 
 
-def issue_version_shares(engine: Engine, issues: tuple[tuple[int, str], ...]) -> dict:
+def issue_version_shares(engine: Engine, issues: tuple[tuple[int, str], ...]) -> dict[int, float]:
     """Issue id -> the share of the 1-2 star reviews on its first version that are about it
     (``issues``: (id, first version) pairs)."""
     if not issues:
