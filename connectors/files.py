@@ -297,6 +297,7 @@ def _mention_from_row(row: dict, brand: str | None = None) -> MentionRecord:
     if kind not in MENTION_KINDS:
         raise RowProblem(f"kind {kind!r} is not one of {', '.join(MENTION_KINDS)}")
     lang = _text(row, "lang")
+    version = _text(row, "version")  # an app review's app version, as the stores give it
     return MentionRecord(
         source=source,
         external_id=_text(row, "id"),
@@ -310,6 +311,7 @@ def _mention_from_row(row: dict, brand: str | None = None) -> MentionRecord:
         lang=lang.lower()[:8] if lang else None,
         brand=_text(row, "brand") or brand,
         reach=_reach(row.get("reach")),
+        extra={"version": version[:100]} if version else {},
     )
 
 

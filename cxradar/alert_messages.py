@@ -26,6 +26,7 @@ from cxradar.intelligence.alerts import (
     alert_severity,
 )
 from cxradar.intelligence.customers import known_author
+from cxradar.intelligence.impact import spike_version
 from cxradar.intelligence.spikes import (
     AlertBook,
     Transition,
@@ -39,6 +40,7 @@ from cxradar.schema import (
     IssueRedirect,
     Mention,
 )
+from cxradar.scores import version_first_seen
 
 # ------------------------------------------------------------------- what a message says
 
@@ -94,6 +96,8 @@ def alert_content(session, alert: Alert, dashboard_url: str, now: datetime) -> A
         customers=facts.customers,
         channels=facts.channels,
         since=facts.since,
+        # An update first reviewed in the window or just before it: the spike began with it.
+        app_version=spike_version(version_first_seen(session), alert.window_start, end),
         samples=sample_posts(session, scope, alert.window_start, end, alert.issue_id),
         dashboard_url=dashboard_url,
         action=alert.pending_action or "open",

@@ -62,6 +62,7 @@ from cxradar.schema import (
     Ticket,
     utcnow,
 )
+from cxradar.scores import refresh_issue_scores
 from cxradar.state import ISSUE_CENTRES, ISSUE_LINK, ISSUE_REGROUPED_AT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes
 from models.topics import class_keywords
@@ -347,6 +348,7 @@ def place_new_complaints(session, settings: Settings) -> dict:
     vectors_of = _vectors_of(session, centres)
     rows = _complaint_rows(session, Enrichment.issue_id.is_(None))
     if not rows:
+        refresh_issue_scores(session)  # new answers move every issue's score impact
         return {"issues": session.scalar(select(func.count(Issue.id))), "new_complaints": 0}
     new_originals = [row for row in rows if row[5] is None and row[4] != RESHARE]
     new_copies = [row for row in rows if not (row[5] is None and row[4] != RESHARE)]
@@ -512,6 +514,7 @@ def _write(
             for t in linked
         )
         written.append(issue)
+    refresh_issue_scores(session)  # NPS and rating impact, first app version (all issues)
     return written
 
 

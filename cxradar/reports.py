@@ -25,6 +25,9 @@ ISSUE_FIELDS = (
     "last_seen",
     "negative_share",
     "evidence",
+    "nps_impact",  # NPS points the issue costs (negative) or adds; None: no answers about it
+    "rating_impact",  # the same in stars, from reviews
+    "first_version",  # the app version its earliest review complaint named
 )
 ALERT_FIELDS = (
     "id",

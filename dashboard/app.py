@@ -34,6 +34,7 @@ VIEWS_DIR = Path(__file__).resolve().parent / "views"
 PAGES = [
     ("overview.py", "overview", "page_overview", ":material/dashboard:"),
     ("issues.py", "issues", "page_issues", ":material/report:"),
+    ("channels.py", "channels", "page_channels", ":material/compare_arrows:"),
     ("topics.py", "topics", "page_topics", ":material/bubble_chart:"),
     ("mentions.py", "mentions", "page_mentions", ":material/forum:"),
     ("review.py", "review", "page_review", ":material/rate_review:"),

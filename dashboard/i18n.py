@@ -200,6 +200,81 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_verdict": "Verdict",
         "col_reviewer": "Reviewer",
         "col_reviewed_at": "Reviewed",
+        # Channels compared and what moves the score (#19)
+        "page_channels": "Channels compared",
+        "channels_intro": (
+            "The scores customers give (NPS, CSAT, star ratings), support tickets and the mood "
+            "in social media on one time axis: did a social spike move NPS and tickets? "
+            "Shaded: spike alerts; dashed: the day an issue was first seen."
+        ),
+        "channels_filters": (
+            "The period and brand filters apply here; source and language filters do not "
+            "(each KPI is a channel of its own)."
+        ),
+        "channels_grain": "Per",
+        "grain_day": "day",
+        "grain_week": "week",
+        "channels_empty": "No survey answers, reviews, tickets or social posts in this period.",
+        "kpi_nps": "NPS",
+        "kpi_nps_help": (
+            "Net Promoter Score: promoters (9–10) minus detractors (0–6), in % of the answers "
+            "0–10; from −100 to +100."
+        ),
+        "kpi_csat": "CSAT",
+        "kpi_csat_help": "Customer satisfaction: the share of 4–5 answers on a 1–5 scale.",
+        "kpi_tickets": "Support tickets",
+        "kpi_social_negative": "Negative social",
+        "kpi_social_negative_help": (
+            "Of the public posts, comments and articles (no reviews, no survey comments, no "
+            "copies, counted as on the Overview), the share with negative sentiment."
+        ),
+        "answers": "{count} answers",
+        "reviews_count": "{count} reviews",
+        "csat_mean": "mean {mean}",
+        "nps_low_week": "Lowest weekly NPS",
+        "nps_low_day": "Lowest daily NPS",
+        "nps_low_at_week": "week of {day}, {count} answers",
+        "nps_low_at_day": "{day}, {count} answers",
+        "panel_nps": "NPS (points)",
+        "panel_csat": "CSAT (% satisfied)",
+        "panel_rating": "Average star rating",
+        "panel_tickets": "Support tickets",
+        "panel_negative_share": "Negative share of social mentions (%)",
+        "respondents": "answers",
+        "issues_marked": "Dashed lines: issues first seen that day — {issues}",
+        "kpi_figures": "The figures per {grain}",
+        "col_period_start": "From",
+        "col_nps": "NPS",
+        "col_respondents": "Answers",
+        "col_csat": "CSAT %",
+        "col_csat_mean": "CSAT mean",
+        "col_stars": "Stars",
+        "col_reviews": "Reviews",
+        "col_social": "Social posts",
+        "versions_title": "Star rating per app version",
+        "versions_help": (
+            "App Store and Google Play reviews name the app version. First seen: the first "
+            "review naming it, about when the update reached customers."
+        ),
+        "no_versions": (
+            "No review in this period names an app version (App Store and Google Play reviews do)."
+        ),
+        "first_seen_short": "since",
+        "col_version": "Version",
+        "col_released": "First seen",
+        "col_low_reviews": "1–2 ★ reviews",
+        "stores_title": "Star rating per store",
+        "no_reviews": "No reviews in this period.",
+        "sort_issues": "Sort by",
+        "sort_score": "how systemic (score)",
+        "sort_nps_impact": "NPS impact (most harmful first)",
+        "sort_rating_impact": "star rating impact (most harmful first)",
+        "col_nps_impact": "NPS impact",
+        "col_rating_impact": "Star impact",
+        "impact_nps": "NPS impact {value} points",
+        "impact_rating": "star rating {value}",
+        "impact_version": "First seen with version {version}",
+        "impact_version_share": "{share} of the 1–2 star reviews on {version} are about it",
     },
     "de": {
         "ui_language": "Sprache",
@@ -396,6 +471,86 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_verdict": "Urteil",
         "col_reviewer": "Prüfer",
         "col_reviewed_at": "Geprüft am",
+        # Kanäle im Vergleich, was die Bewertung bewegt (#19)
+        "page_channels": "Kanäle im Vergleich",
+        "channels_intro": (
+            "Was Kundinnen und Kunden vergeben (NPS, CSAT, Sterne), Support-Tickets und die "
+            "Stimmung in sozialen Medien auf einer Zeitachse: hat eine Spitze in sozialen "
+            "Medien NPS und Tickets bewegt? Schattiert: Alarme; gestrichelt: der Tag, an dem "
+            "ein Problem zuerst auftrat."
+        ),
+        "channels_filters": (
+            "Zeitraum und Marke gelten hier; Quellen- und Sprachfilter nicht (jede Kennzahl ist "
+            "ein eigener Kanal)."
+        ),
+        "channels_grain": "Je",
+        "grain_day": "Tag",
+        "grain_week": "Woche",
+        "channels_empty": (
+            "Keine Umfrageantworten, Bewertungen, Tickets oder Beiträge in diesem Zeitraum."
+        ),
+        "kpi_nps": "NPS",
+        "kpi_nps_help": (
+            "Net Promoter Score: Promotoren (9–10) minus Kritiker (0–6), in % der Antworten "
+            "0–10; von −100 bis +100."
+        ),
+        "kpi_csat": "CSAT",
+        "kpi_csat_help": "Kundenzufriedenheit: Anteil der Antworten 4–5 auf einer Skala 1–5.",
+        "kpi_tickets": "Support-Tickets",
+        "kpi_social_negative": "Negativ (sozial)",
+        "kpi_social_negative_help": (
+            "Von den öffentlichen Beiträgen, Kommentaren und Artikeln (ohne Bewertungen, "
+            "Umfragekommentare und Kopien, gezählt wie im Überblick) der Anteil mit negativer "
+            "Stimmung."
+        ),
+        "answers": "{count} Antworten",
+        "reviews_count": "{count} Bewertungen",
+        "csat_mean": "Mittel {mean}",
+        "nps_low_week": "Niedrigster NPS einer Woche",
+        "nps_low_day": "Niedrigster NPS eines Tages",
+        "nps_low_at_week": "Woche ab {day}, {count} Antworten",
+        "nps_low_at_day": "{day}, {count} Antworten",
+        "panel_nps": "NPS (Punkte)",
+        "panel_csat": "CSAT (% zufrieden)",
+        "panel_rating": "Durchschnittliche Sternebewertung",
+        "panel_tickets": "Support-Tickets",
+        "panel_negative_share": "Anteil negativer Beiträge in sozialen Medien (%)",
+        "respondents": "Antworten",
+        "issues_marked": "Gestrichelt: Probleme, die an dem Tag zuerst auftraten — {issues}",
+        "kpi_figures": "Die Zahlen je {grain}",
+        "col_period_start": "Ab",
+        "col_nps": "NPS",
+        "col_respondents": "Antworten",
+        "col_csat": "CSAT %",
+        "col_csat_mean": "CSAT Mittel",
+        "col_stars": "Sterne",
+        "col_reviews": "Bewertungen",
+        "col_social": "Beiträge",
+        "versions_title": "Sternebewertung je App-Version",
+        "versions_help": (
+            "Bewertungen im App Store und bei Google Play nennen die App-Version. Zuerst "
+            "gesehen: die erste Bewertung, die sie nennt, etwa wann das Update ankam."
+        ),
+        "no_versions": (
+            "Keine Bewertung in diesem Zeitraum nennt eine App-Version (App Store und Google "
+            "Play tun es)."
+        ),
+        "first_seen_short": "seit",
+        "col_version": "Version",
+        "col_released": "Zuerst gesehen",
+        "col_low_reviews": "1–2 ★ Bewertungen",
+        "stores_title": "Sternebewertung je Plattform",
+        "no_reviews": "Keine Bewertungen in diesem Zeitraum.",
+        "sort_issues": "Sortieren nach",
+        "sort_score": "wie systemisch (Score)",
+        "sort_nps_impact": "Effekt auf den NPS (schädlichste zuerst)",
+        "sort_rating_impact": "Effekt auf die Sterne (schädlichste zuerst)",
+        "col_nps_impact": "NPS-Effekt",
+        "col_rating_impact": "Sterne-Effekt",
+        "impact_nps": "NPS-Effekt {value} Punkte",
+        "impact_rating": "Sternebewertung {value}",
+        "impact_version": "Zuerst mit Version {version} aufgetreten",
+        "impact_version_share": "{share} der 1–2-Sterne-Bewertungen zu {version} betreffen es",
     },
 }
 

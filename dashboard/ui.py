@@ -277,6 +277,9 @@ def issue_table(cx: Context, issues, trend: dict[int, list[int]] | None = None) 
         "first_seen": st.column_config.DatetimeColumn(t("col_first_seen"), format="D MMM YYYY"),
         "last_seen": st.column_config.DatetimeColumn(t("col_last_seen"), format="D MMM YYYY"),
     }
+    for name, shown in (("nps_impact", "%+.1f"), ("rating_impact", "%+.2f ★")):
+        if name in frame and frame[name].notna().any():  # what the issue does to the score
+            columns[name] = st.column_config.NumberColumn(t(f"col_{name}"), format=shown)
     if trend is not None:
         columns["trend"] = st.column_config.LineChartColumn(t("col_trend"), y_min=0)
     st.dataframe(

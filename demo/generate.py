@@ -4,7 +4,8 @@ Finora, a fictional mobile banking app used in Germany, Austria and the UK.
 October 2026, English and German, six public channels and a helpdesk export.
 Ground truth (also in ``demo/ground_truth.json``):
 
-- systemic: after app update 5.2 (18 Oct) login fails / the 2FA SMS code never
+- systemic: after app update 5.2 (18 Oct; App Store and Google Play reviews name the
+  version, 5.1 before it) login fails / the 2FA SMS code never
   arrives; many customers on five channels, growing for days, echoed by tickets,
   and a negative spike on 18-21 Oct;
 - isolated: five single customers with their own one-off problem, one channel,
@@ -28,6 +29,8 @@ DAYS = 30
 UPDATE_DAY = 17  # index of 18 Oct
 SOURCES = ("reddit", "appstore", "googleplay", "trustpilot", "mastodon", "news")
 REVIEW_SOURCES = {"appstore", "googleplay", "trustpilot"}
+APP_STORES = {"appstore", "googleplay"}  # their reviews name the app version
+UPDATE = START + timedelta(days=UPDATE_DAY)  # 5.2 reaches the stores; before it, 5.1
 SOURCE_WEIGHTS = (0.26, 0.2, 0.2, 0.12, 0.17, 0.05)
 
 FIRST = {
@@ -409,10 +412,11 @@ class Writer:
         when: datetime | None = None,
     ):
         self.counter += 1
+        when = when or self.when(day)
         row = {
             "source": source,
             "id": f"{source[:2]}-{self.counter:05d}",
-            "created_at": (when or self.when(day)).isoformat().replace("+00:00", "Z"),
+            "created_at": when.isoformat().replace("+00:00", "Z"),
             "text": text,
             "author": author or self.author(lang),
             "lang": lang if self.rng.random() < 0.3 else None,  # some sources say, most don't
@@ -421,6 +425,8 @@ class Writer:
         if source in REVIEW_SOURCES:
             row["rating"] = rating or 3
             row["title"] = title or text.split(",")[0][:40]
+        if source in APP_STORES:  # no random draw: the rest of the data stays as it was
+            row["version"] = "5.2" if when >= UPDATE else "5.1"
         if source == "reddit":
             row["reach"] = self.rng.randrange(1, 120)
             row["url"] = f"https://www.reddit.com/r/finora/comments/{self.counter:06x}/"
@@ -610,6 +616,7 @@ def main() -> None:
             "since": "2026-10-18",
             "mentions": login_count,
             "keywords": ["login", "sms", "code", "2fa", "update"],
+            "first_version": "5.2",
         },
         "spike": {"from": "2026-10-18", "to": "2026-10-21"},
         "isolated": [

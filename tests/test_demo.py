@@ -39,6 +39,9 @@ def test_systemic_problem_is_found_first_and_confirmed_by_tickets(demo_db, capsy
     assert {"sms", "code"} <= set(top["keywords"])
     assert top["authors"] >= 60 and top["sources"] >= 4 and top["tickets"] >= 30
     assert top["first_seen"] >= TRUTH["systemic"]["since"]
+    # It began with update 5.2, and its 1-2 star reviews pull the average rating down.
+    assert top["first_version"] == TRUTH["systemic"]["first_version"]
+    assert top["rating_impact"] < -0.1
 
 
 def test_the_one_off_complaints_are_isolated(demo_db):

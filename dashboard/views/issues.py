@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, exports, ui
+from dashboard.data import channels
 from dashboard.data import issues as issue_data
 from dashboard.i18n import TEXTS
+from dashboard.impact import impact_line
 from dashboard.safe import markdown, plain, table
 
 ISSUE_PARAM = "issue"
@@ -18,9 +20,25 @@ EVIDENCE_SHOWN = 5
 
 LABELS = ("systemic", "emerging", "isolated")
 SINGLES_SHOWN = 50
+SORTS = ("score", "nps_impact", "rating_impact")  # impact: most harmful (most negative) first
 
 
-def by_label(cx: ui.Context, issues: pd.DataFrame) -> None:
+def sorted_by(issues: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The issues by ``key`` (as listed: by score; impacts: lowest first, unknown last)."""
+    if key == "score":
+        return issues
+    return issues.sort_values(key, na_position="last", kind="stable")
+
+
+def evidence(cx: ui.Context, issue: dict, shares: dict[int, float]) -> None:
+    """The evidence paragraph, then what the issue does to NPS and stars and its version."""
+    st.text(plain(issue["evidence"]))
+    line = impact_line(issue, cx.t, cx.language, shares.get(int(issue["id"])))
+    if line:
+        st.text(plain(line))
+
+
+def by_label(cx: ui.Context, issues: pd.DataFrame, shares: dict[int, float]) -> None:
     """Grouped issues under their label, most serious first; single complaints after them."""
     t = cx.t
     grouped, singles = issues[~issues["single"]], issues[issues["single"]]
@@ -34,7 +52,7 @@ def by_label(cx: ui.Context, issues: pd.DataFrame) -> None:
         for _, issue in part.head(EVIDENCE_SHOWN).iterrows():
             title = ui.issue_title(issue.to_dict(), cx.language)
             with st.expander(t("evidence_of", label=markdown(title))):
-                st.text(plain(issue["evidence"]))
+                evidence(cx, issue.to_dict(), shares)
     with st.expander(t("single_complaints", count=len(singles)), expanded=False):
         st.caption(t("single_complaints_help"))
         if not singles.empty:
@@ -102,7 +120,7 @@ def chosen_issue(cx: ui.Context, issues: pd.DataFrame) -> int:
     return issue_id
 
 
-def drill_down(cx: ui.Context, issue: dict) -> None:
+def drill_down(cx: ui.Context, issue: dict, shares: dict[int, float]) -> None:
     t = cx.t
     st.subheader(markdown(ui.issue_title(issue, cx.language)))
     ui.type_badge(issue["classification"], t)
@@ -112,7 +130,7 @@ def drill_down(cx: ui.Context, issue: dict) -> None:
     columns[2].metric(t("col_authors"), issue["authors"])
     columns[3].metric(t("col_tickets"), issue["tickets"])
     st.markdown(f"**{t('evidence')}**")
-    st.text(plain(issue["evidence"]))
+    evidence(cx, issue, shares)
     if issue.get("label"):
         st.caption(f"{t('keywords')}: {markdown(issue['label'])}")
     history = [event for event in issue.get("history") or [] if event.get("event") != "created"]
@@ -163,9 +181,21 @@ all_issues = issue_data.issues(cx.engine, cx.filters.period, brands=cx.filters.b
 if all_issues.empty:
     st.info(cx.t("no_issues"))
 else:
+    versions = all_issues.dropna(subset=["first_version"])
+    version_shares = channels.issue_version_shares(
+        cx.engine,
+        tuple(zip(map(int, versions["id"]), versions["first_version"], strict=True)),
+    )
     listed, compared = st.tabs([cx.t("issue_list"), cx.t("brands_compared")])
     with listed:
-        by_label(cx, all_issues)
+        order = st.radio(
+            cx.t("sort_issues"),
+            SORTS,
+            format_func=lambda k: cx.t(f"sort_{k}"),
+            horizontal=True,
+            key="issues_sort",
+        )
+        by_label(cx, sorted_by(all_issues, order), version_shares)
         st.download_button(
             cx.t("download_issues_csv"),
             lambda: exports.to_csv(all_issues.drop(columns=["brands", "history"])),
@@ -176,4 +206,4 @@ else:
         brands_compared(cx)
     st.header(cx.t("drill_down"))
     selected = chosen_issue(cx, all_issues)
-    drill_down(cx, all_issues[all_issues["id"] == selected].iloc[0].to_dict())
+    drill_down(cx, all_issues[all_issues["id"] == selected].iloc[0].to_dict(), version_shares)

@@ -171,3 +171,13 @@ def test_the_sources_brand_fills_rows_that_name_none(tmp_path):
     )
     batch = read_mentions(write(tmp_path, "m.jsonl", body), brand="Finora")
     assert [record.brand for record in batch.records] == ["Finora", "Zentra"]
+
+
+def test_a_reviews_app_version_is_kept(tmp_path):
+    body = (
+        "source,id,created_at,text,rating,version\n"
+        "appstore,1,2026-10-18,Login broken,1,5.2\n"
+        "appstore,2,2026-10-01,Fine,5,\n"
+    )
+    batch = read_mentions(write(tmp_path, "m.csv", body))
+    assert [record.extra for record in batch.records] == [{"version": "5.2"}, {}]

@@ -30,6 +30,7 @@ import pytest
 
 from cxradar.db import migrate
 from tests.dashboard.seed import ISOLATED_TEXT, SCRIPT_TEXT, seed
+from tests.dashboard.seed_channels import add_channel_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -42,6 +43,7 @@ LOGIN_TITLES = ("cxradar: sign in", "cxradar: Anmelden")  # ?ui=de asks in Germa
 PAGES = {  # URL path -> (title, screenshot name)
     "": ("Overview", "overview"),
     "issues": ("Issues", "issues"),
+    "channels": ("Channels compared", "channels"),
     "topics": ("Topics", "topics"),
     "mentions": ("Mentions explorer", "mentions"),
     "review": ("Review queue", "review-queue"),
@@ -103,6 +105,7 @@ def database(tmp_path_factory) -> tuple[str, bool]:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'cxradar.db'}"
     migrate(url)
     seed(url)
+    add_channel_data(url)  # survey answers and app versions: the Channels compared page
     return url, True
 
 
@@ -276,6 +279,36 @@ def test_an_alerts_link_opens_its_issue(dashboard, browser, database):
         pytest.fail(f"issue #{issue_id} not chosen: {chosen(browser)}")
 
 
+def test_channels_compared_shows_the_nps_dip_beside_tickets_and_ratings(
+    dashboard, browser, database, screenshots
+):
+    open_page(browser, dashboard, "channels")
+    labels = texts(browser, '[data-testid="stMetricLabel"]')
+    values = dict(zip(labels, texts(browser, '[data-testid="stMetricValue"]'), strict=True))
+    assert "NPS" in values and "Support tickets" in values
+    assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"]')
+    if database[1]:  # seed_channels.py: NPS +22.5 in October, -25 in the week of 19 Oct
+        assert values["NPS"] == "+22.5" and values["Lowest weekly NPS"] == "−25.0"
+        captions = texts(browser, '[data-testid="stCaptionContainer"]')
+        assert any("week of 19 Oct, 12 answers" in text for text in captions)
+        # the chart draws the dip: the NPS line's lowest point is the week of 19 Oct
+        lowest = browser.execute_script(
+            "const chart = document.querySelector("
+            "'[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+            "const nps = chart.data[0]; const ys = nps.y.filter(v => v !== null);"
+            "return [Math.min(...ys), String(nps.x[nps.y.indexOf(Math.min(...ys))])];"
+        )
+        assert lowest[0] == -25 and lowest[1].startswith("2026-10-22")  # mid-week point
+    chart = browser.find_element(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", chart)
+    time.sleep(0.5)
+    shot = screenshots / "channels-chart.png"  # the README's picture: the chart alone
+    chart.screenshot(str(shot))
+    if shot.stat().st_size > MAX_SCREENSHOT_BYTES:
+        shrink(shot)
+    assert 0 < shot.stat().st_size <= MAX_SCREENSHOT_BYTES
+
+
 def test_saving_a_verdict_in_the_review_queue(dashboard, browser, database):
     if not database[1]:
         pytest.skip("writes a verdict: only on seed.py's throwaway database")
@@ -372,8 +405,26 @@ def test_the_issue_type_and_numbers_are_shown_in_full(dashboard, browser, databa
 SEED_MARKERS = (ISOLATED_TEXT, SCRIPT_TEXT, "reddit", "appstore", "card sent to old address")
 WRONG_PASSWORD = {"en": "Wrong password.", "de": "Falsches Passwort."}
 NAVIGATION = {
-    "en": ["Overview", "Issues", "Topics", "Mentions", "Review queue", "Alerts", "Sources"],
-    "de": ["Überblick", "Probleme", "Themen", "Erwähnungen", "Zur Prüfung", "Alarme", "Quellen"],
+    "en": [
+        "Overview",
+        "Issues",
+        "Channels compared",
+        "Topics",
+        "Mentions",
+        "Review queue",
+        "Alerts",
+        "Sources",
+    ],
+    "de": [
+        "Überblick",
+        "Probleme",
+        "Kanäle im Vergleich",
+        "Themen",
+        "Erwähnungen",
+        "Zur Prüfung",
+        "Alarme",
+        "Quellen",
+    ],
 }
 
 

@@ -23,7 +23,7 @@ HOSTILE_SOURCE = (
 RLO = "\u202e"
 BIDI_TEXT = f"My new card {RLO}sserdda dlo{RLO} annoyed"
 BIDI_LABEL = f"card {RLO}sserdda{RLO}"
-VIEWS = ("overview", "issues", "topics", "mentions", "review", "alerts", "sources")
+VIEWS = ("overview", "issues", "channels", "topics", "mentions", "review", "alerts", "sources")
 
 
 @pytest.fixture
