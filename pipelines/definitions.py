@@ -7,7 +7,16 @@ through workspace.yaml.
 import dagster as dg
 
 from cxradar.schedules import hourly_cron, tickets_cron
-from pipelines import aggregates, alerts, backfill, enrich, ingest, intelligence, topics
+from pipelines import (
+    aggregates,
+    alerts,
+    backfill,
+    enrich,
+    ingest,
+    intelligence,
+    surveys,
+    topics,
+)
 from pipelines.resources import (
     ConfigResource,
     DatabaseResource,
@@ -15,6 +24,7 @@ from pipelines.resources import (
     NotifierResource,
 )
 from pipelines.sources import source_resources
+from pipelines.survey_sources import survey_resources
 
 everything_job = dg.define_asset_job(
     "cxradar_everything",
@@ -55,6 +65,7 @@ def default_resources() -> dict:
         "models": ModelsResource(),
         "notifier": NotifierResource(),
         **source_resources(),
+        **survey_resources(),
     }
 
 
@@ -62,6 +73,7 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
     """All of cxradar's definitions, with the given resources (the CLI and tests swap them)."""
     return dg.Definitions.merge(
         ingest.defs,
+        surveys.defs,
         enrich.defs,
         topics.defs,
         intelligence.defs,

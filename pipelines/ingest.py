@@ -25,7 +25,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connectors.base import Connector, SourceError
-from connectors.files import SUPPORTED_SUFFIXES, read_mentions, read_tickets
+from connectors.files import (
+    SUPPORTED_SUFFIXES,
+    read_mentions,
+    read_survey_responses,
+    read_tickets,
+)
 from connectors.http import DeadlineError, NotPublicError
 from cxradar.config import Config
 from cxradar.intelligence.text_safety import shorten
@@ -40,6 +45,7 @@ from cxradar.store import (
     store_tickets,
     write_cursor,
 )
+from cxradar.surveys import store_survey_responses
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.sources import (
     AppStoreResource,
@@ -58,7 +64,7 @@ INGEST_GROUP = "ingest"
 STREAM_CURSOR = "stream"  # the cursor key of API sources (file sources key by file path)
 # Network hiccups and database restarts: a few tries, further apart each time.
 INGEST_RETRIES = dg.RetryPolicy(max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL)
-INBOX_KINDS = ("mentions", "tickets")
+INBOX_KINDS = ("mentions", "tickets", "surveys")
 INBOX_OUTCOMES = ("processed", "failed")
 # The database going away is not the source's fault: the step fails and is retried.
 DATABASE_FAULTS = (OperationalError, InterfaceError)
@@ -356,8 +362,8 @@ def support_tickets(
 
 
 def inbox_files(config: Config) -> dict[str, list[Path]]:
-    """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/`` and
-    ``tickets/``; a kind folder that is itself a link is left alone."""
+    """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/``,
+    ``tickets/`` and ``surveys/``; a kind folder that is itself a link is left alone."""
     if config.inbox is None:
         return {}
     root = config.resolve(config.inbox.path)
@@ -422,6 +428,11 @@ def inbox(
     readers = {
         "mentions": (read_mentions, store_mentions_),  # rows name their own source
         "tickets": (lambda file: read_tickets(file, source=name), store_tickets_),
+        # Survey rows name their scale (nps|csat); a row's `source` column names its source.
+        "surveys": (
+            partial(read_survey_responses, source=name, scale=None, own_source=True),
+            partial(store_survey_responses, redact_pii=config.privacy.redact_pii),
+        ),
     }
     for outcome in INBOX_OUTCOMES:  # before any file is read or moved
         if (root / outcome).is_symlink():
@@ -547,7 +558,8 @@ inbox_job = dg.define_asset_job(
     job=inbox_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Starts a run when CSV/JSONL files appear in the inbox's mentions/ or tickets/.",
+    description="Starts a run when CSV/JSONL files appear in the inbox's mentions/, tickets/ "
+    "or surveys/.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, cx_config: ConfigResource):
     files = inbox_files(cx_config.load())
