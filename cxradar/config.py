@@ -370,6 +370,9 @@ class SystemicThresholdsConfig(_Strict):
     min_sources: int = Field(default=2, ge=1)
     min_active_days: int = Field(default=3, ge=1)
     min_tickets: int = Field(default=1, ge=0)
+    # Detractors (NPS 0-6, CSAT 1-2) whose survey comment is in the issue confirm it like
+    # tickets do; 0: surveys never confirm (README: Isolated, emerging or systemic).
+    min_detractors: int = Field(default=1, ge=0)
 
     @model_validator(mode="before")
     @classmethod

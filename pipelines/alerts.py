@@ -50,6 +50,7 @@ from cxradar.schema import (
     Source,
     utcnow,
 )
+from cxradar.surveys import SURVEY_KIND
 from pipelines.intelligence import issues
 from pipelines.resources import ConfigResource, DatabaseResource, NotifierResource
 
@@ -108,7 +109,11 @@ def scopes_for(
 
 def scopes_in(session, config) -> list[Scope]:
     """Every scope the stored data has: brands, sources, the larger issues, the trigger's."""
-    sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
+    sources = sorted(
+        session.scalars(
+            select(Source.name).join(Mention).where(Mention.kind != SURVEY_KIND).distinct()
+        )
+    )
     brands = sorted(
         session.scalars(select(Mention.brand).where(Mention.brand.is_not(None)).distinct())
     )
@@ -152,11 +157,13 @@ def scope_named(session, kind: str, name: str) -> Scope:
 
 
 def _negatives(*columns):
+    """Negative public posts; survey comments are no posts (a survey goes out in waves, and
+    its detractors would look like a spike) and confirm issues instead."""
     return (
         select(*columns)
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(complaint_filter(), Mention.duplicate_of.is_(None))
+        .where(complaint_filter(), Mention.duplicate_of.is_(None), Mention.kind != SURVEY_KIND)
     )
 
 
