@@ -285,7 +285,7 @@ def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | 
 
 def data_since(session) -> datetime | None:
     """When the stored data begins: nothing is known about the time before."""
-    first = session.scalar(select(func.min(Mention.created_at)))
+    first = session.scalar(select(func.min(Mention.created_at)).where(Mention.kind != SURVEY_KIND))
     return _bucket_start(first) if first is not None else None
 
 

@@ -25,18 +25,21 @@ The verdict, with the default thresholds (``thresholds.systemic`` in the config)
 
 1. At most ``isolated_max_authors`` (2) customers: **isolated**, a one-off for support.
 2. At least ``min_authors`` (5) customers, and the problem has *either* spread to
-   ``min_sources`` (2) public channels (a survey is no public channel), *or* persisted over
-   ``min_active_days`` (3) days, *or* been confirmed by ``min_tickets`` (1) support ticket
-   *or* by ``min_detractors`` (1) detractor's survey comment: **systemic**.
+   ``min_sources`` (2) public channels, *or* persisted over ``min_active_days`` (3) days of
+   public posts, *or* been confirmed by ``min_tickets`` (1) support ticket, *or* (when it is
+   seen in public at all) by ``min_detractors`` (1) detractor's survey comment:
+   **systemic**. A survey is no public channel and its answers arrive every day by design,
+   so survey comments add customers and confirm, but never make spread or persistence;
+   an issue only survey comments tell of stays emerging unless a ticket confirms it.
 3. Anything between: **emerging**, several customers with the same problem that is not (yet)
    systemic; the evidence says what it still lacks. Many customers are never isolated, even
    on one channel and one day.
 
 Score (0..1, ranks issues; it does not decide the verdict): a weighted sum of five parts,
 each 0..1, half-full when its threshold is just met and full at twice the threshold:
-customers 30 %, public channels 20 %, active days 20 %, confirmation 20 % (tickets or
-detractors, whichever is fuller), growth 10 % (full at +100 % week on week; shrinking or
-unknown growth gives 0).
+customers 30 %, public channels 20 %, public active days 20 %, tickets 20 %, growth 10 %
+(full at +100 % week on week; shrinking or unknown growth gives 0). Detractors decide the
+verdict, not the rank: most issues with many customers have some.
 
 Severity (0..1) = negativity x reach x breadth, so all three must be high: negativity is the
 negative share; reach is log10(1 + reach) / log10(1 + 100,000) (capped at 1); breadth is
@@ -155,6 +158,7 @@ class IssueStats:
     brands: tuple[BrandCount, ...] = ()  # most customers first
     source_counts: tuple[tuple[str, int], ...] = ()  # (channel, customers), most first
     public_sources: int | None = None  # channels without the surveys (None: all of them)
+    public_days: int | None = None  # active days of public posts (None: all of them)
     # Customers per kind of channel (FOOTPRINT); "tickets" counts linked tickets.
     channels: dict[str, int] = field(default_factory=dict)
     surveys: tuple[str, ...] = ()  # the surveys whose comments are in the issue, most first
@@ -163,6 +167,11 @@ class IssueStats:
     def spread(self) -> int:
         """Public channels: social and review sites, not the brand's own surveys."""
         return self.sources if self.public_sources is None else self.public_sources
+
+    @property
+    def persistence(self) -> int:
+        """Days with public posts: survey answers come every day by design."""
+        return self.active_days if self.public_days is None else self.public_days
 
     @property
     def detractors(self) -> int:
@@ -311,6 +320,9 @@ def compute_issue_stats(
         brands=_brand_counts(originals),
         source_counts=_source_counts(originals),
         public_sources=len({m.source for m in originals if m.kind != SURVEY}),
+        public_days=len(
+            {t.date() for m, t in zip(originals, times, strict=True) if m.kind != SURVEY}
+        ),
         channels=_footprint(originals, ticket_count),
         surveys=_surveys(originals),
     )
@@ -327,11 +339,8 @@ def score_parts(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, 
     return {
         "authors": _part(stats.authors, thresholds.min_authors),
         "sources": _part(stats.spread, thresholds.min_sources),
-        "persistence": _part(stats.active_days, thresholds.min_active_days),
-        "tickets": max(
-            _part(stats.tickets, max(thresholds.min_tickets, 1)),
-            _part(stats.detractors, max(thresholds.min_detractors, 1)),
-        ),
+        "persistence": _part(stats.persistence, thresholds.min_active_days),
+        "tickets": _part(stats.tickets, max(thresholds.min_tickets, 1)),
         "growth": min(1.0, max(0.0, stats.growth or 0.0)),
     }
 
@@ -351,9 +360,11 @@ def _signals(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, boo
     """Which of the four ways to systemic the issue has taken."""
     return {
         "spread": stats.spread >= thresholds.min_sources,
-        "persisting": stats.active_days >= thresholds.min_active_days,
+        "persisting": stats.persistence >= thresholds.min_active_days,
         "confirmed": thresholds.min_tickets > 0 and stats.tickets >= thresholds.min_tickets,
+        # Detractors confirm what is seen in public; a survey never confirms itself.
         "detractors": thresholds.min_detractors > 0
+        and stats.spread > 0
         and stats.detractors >= thresholds.min_detractors,
     }
 
@@ -401,7 +412,7 @@ def _reasons(stats, thresholds, signals) -> list[str]:
         check(signals["spread"], f"public channels {stats.spread} (need {thresholds.min_sources})"),
         check(
             signals["persisting"],
-            f"active days {stats.active_days} (need {thresholds.min_active_days})",
+            f"active days {stats.persistence} (need {thresholds.min_active_days})",
         ),
         check(
             signals["confirmed"],
@@ -625,18 +636,25 @@ def _shortfall(
             if en
             else f"mehr Personen (bisher {stats.authors}, nötig {thresholds.min_authors})"
         )
-    if not any(_signals(stats, thresholds).values()):
+    if not any(_signals(stats, thresholds).values()) and stats.spread == 0:
+        needs.append(
+            "public posts or a confirming support ticket (so far only survey comments)"
+            if en
+            else "öffentliche Beiträge oder ein bestätigendes Support-Ticket (bisher nur "
+            "Umfrage-Kommentare)"
+        )
+    elif not any(_signals(stats, thresholds).values()):
         days = thresholds.min_active_days
         if en:
             needs.append(
                 f"a second channel ({stats.spread} so far), {days} active days "
-                f"({stats.active_days} so far) or a confirming support ticket"
+                f"({stats.persistence} so far) or a confirming support ticket"
                 + (" or detractor" if thresholds.min_detractors else "")
             )
         else:
             needs.append(
                 f"einen zweiten Kanal (bisher {stats.spread}), {days} aktive Tage "
-                f"(bisher {stats.active_days}) oder ein bestätigendes Support-Ticket"
+                f"(bisher {stats.persistence}) oder ein bestätigendes Support-Ticket"
                 + (" oder einen Detraktor" if thresholds.min_detractors else "")
             )
     if not needs:

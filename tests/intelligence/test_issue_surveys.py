@@ -96,3 +96,22 @@ def test_comments_of_several_surveys_are_named_by_count_and_without_detractors_a
     # No survey in the issue: no survey sentence, and one kind of channel: no footprint.
     plain = classify_issue(compute_issue_stats(emerging_burst(), [], NOW)).evidence
     assert "survey" not in plain and "Footprint" not in plain
+
+
+def test_survey_comments_alone_never_make_an_issue_systemic_without_a_ticket():
+    # 18 detractors over three weeks: answers come every day by design, no public post.
+    only = [survey(i, days_ago=i) for i in range(18)]
+    stats = compute_issue_stats(only, [], NOW)
+    assert (stats.active_days, stats.persistence, stats.spread) == (18, 0, 0)
+    result = classify_issue(stats)
+    assert result.classification == "emerging"
+    assert "needs public posts or a confirming support ticket" in result.evidence
+    assert "öffentliche Beiträge oder ein bestätigendes Support-Ticket" in result.evidence_de
+    assert classify_issue(compute_issue_stats(only, tickets(1), NOW)).classification == ("systemic")
+    # Survey days never make a public issue persist either.
+    two_days = [mention(i, days_ago=i % 2) for i in range(5)]
+    spread_by_survey = compute_issue_stats(
+        [*two_days, survey(50, days_ago=5, score_is_detractor=False)], [], NOW
+    )
+    assert spread_by_survey.persistence == 2 and spread_by_survey.active_days == 3
+    assert classify_issue(spread_by_survey).classification == "emerging"
