@@ -511,7 +511,12 @@ def _count_erasure(session: Session, ids: list[int], source_id: int, author: str
             Ticket.source_id == source_id, Ticket.customer == author
         )
     )
-    return Erasure(mentions=len(ids), tickets=tickets)
+    answers = session.scalar(
+        select(func.count(SurveyResponse.id)).where(
+            SurveyResponse.source_id == source_id, SurveyResponse.respondent == author
+        )
+    )
+    return Erasure(mentions=len(ids), tickets=tickets, survey_responses=answers)
 
 
 def _issues_of(session: Session, ids: list[int]) -> set[int]:

@@ -84,7 +84,10 @@ def test_redaction_and_erasure_cover_the_comment_and_the_answer(db_url):
         mention = session.get(Mention, stored.mention_id)
         assert "anna@example.com" not in mention.text and mention.author == stored.respondent
     with session_scope(db_url) as session:
+        planned = forget_author(session, "cus_2", "nps", dry_run=True)
+        assert (planned.mentions, planned.survey_responses) == (1, 1)
         erased = forget_author(session, "cus_2", "nps")
+        assert erased.survey_responses == 1
         assert erased.mentions == 1
     with session_scope(db_url) as session:
         assert (

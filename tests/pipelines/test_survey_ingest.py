@@ -16,7 +16,7 @@ from pipelines.definitions import defs
 from pipelines.enrich import normalised_mentions
 from pipelines.ingest import inbox
 from pipelines.resources import ConfigResource, DatabaseResource
-from pipelines.survey_sources import SurveyMonkeyResource, TypeformResource
+from pipelines.survey_sources import SurveyMonkeyResource, TypeformResource, survey_resources
 from pipelines.surveys import survey_responses
 from tests.connectors.test_surveymonkey import PATH as MONKEY_PATH
 from tests.connectors.test_surveymonkey import FakeSurveyMonkey
@@ -154,3 +154,30 @@ def test_comments_are_read_before_mentions_are_normalised():
     assert survey_responses.key in upstream
     checks = {key.name for key in graph.asset_check_keys}
     assert "survey_responses_fresh" in checks
+
+
+def test_recorded_survey_apis_run_offline_and_twice_store_nothing_new(db_url, tmp_path):
+    config = tmp_path / "cxradar.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "survey_sources": [
+                    {"name": "nps-typeform", "type": "typeform", "form_id": "Fn0rAnps"},
+                    {"name": "nps-monkey", "type": "surveymonkey", "survey_id": "408123456"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    resources = {
+        "db": DatabaseResource(url=db_url),
+        "cx_config": ConfigResource(path=str(config)),
+        **survey_resources(recorded=True),
+    }
+    for expected_new in (8, 0):
+        result = dg.materialize(
+            [survey_responses], resources=resources, instance=dg.DagsterInstance.ephemeral()
+        )
+        [event] = result.get_asset_materialization_events()
+        assert event.materialization.metadata["new"].value == expected_new
+    assert per_source(db_url) == {"nps-typeform": 4, "nps-monkey": 4}
