@@ -82,3 +82,25 @@ def test_detractors_comments_join_the_issue_and_its_footprint(sqlite_url, tmp_pa
             in issue.evidence
         )
         assert "Footprint: social" in issue.evidence
+        before = dict(issue.channels)
+
+    # The next hourly run: three more detractors answered; they join the issue in place.
+    with (tmp_path / "corpus" / "nps.csv").open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        for n, (score, comment, lang) in enumerate(DETRACTORS[:3], start=100):
+            when = START + timedelta(days=8, hours=n % 24)
+            writer.writerow([f"r{n}", when.isoformat(), score, f"{comment}!", f"resp-{n}", lang])
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    with session_scope(sqlite_url) as session:
+        issue = session.get(Issue, issue_id)
+        members = session.scalars(
+            select(SurveyResponse.respondent)
+            .join(Enrichment, Enrichment.mention_id == SurveyResponse.mention_id)
+            .where(Enrichment.issue_id == issue_id, SurveyResponse.score <= 6)
+        ).all()
+        # The footprint is rewritten from the members; most new detractors joined in place
+        # (the hourly placement is stricter than the full regroup).
+        assert issue.channels["detractors"] == len(set(members)) >= before["detractors"] + 2
+        assert issue.channels["surveys"] >= before["surveys"] + 2
+        assert f"{issue.channels['detractors']} detractors in the September NPS" in issue.evidence
