@@ -295,8 +295,27 @@ class SurveyMonkeySurveySource(_SurveySourceBase):
     max_pages: int = Field(default=50, ge=1, le=1000)
 
 
+class QualtricsSurveySource(_SurveySourceBase):
+    """One Qualtrics survey's responses (export jobs); QUALTRICS_API_TOKEN holds the token."""
+
+    type: Literal["qualtrics"]
+    survey_id: str = Field(pattern=r"^SV_[A-Za-z0-9]+$")
+    base_url: str = Field(pattern=r"^https?://")  # the data centre, https://<id>.qualtrics.com
+    score_question: str | None = None  # e.g. QID1; default: the first QID with a number
+    comment_question: str | None = None  # e.g. QID2_TEXT; default: the first QID…_TEXT
+    embedded_fields: dict[Literal["respondent", "lang", "segment", "touchpoint"], str] = Field(
+        default_factory=dict
+    )
+    lookback_days: int = Field(default=30, ge=1, le=3650)  # first run only
+    max_wait_s: float = Field(default=300, gt=0, le=3600)  # for one export to be ready
+
+
 SurveySourceConfig = _tagged(
-    FileSurveySource, TypeformSurveySource, SurveyMonkeySurveySource, what="survey source"
+    FileSurveySource,
+    TypeformSurveySource,
+    SurveyMonkeySurveySource,
+    QualtricsSurveySource,
+    what="survey source",
 )
 
 
@@ -495,7 +514,14 @@ def parse_config(raw: dict, base_dir: Path = Path("."), origin: str = "config") 
     return config
 
 
-_TYPE_TAGS = {"file", "zendesk", "typeform", "surveymonkey", *CONNECTOR_SOURCE_TYPES}
+_TYPE_TAGS = {
+    "file",
+    "zendesk",
+    "typeform",
+    "surveymonkey",
+    "qualtrics",
+    *CONNECTOR_SOURCE_TYPES,
+}
 
 
 def _describe(exc: ValidationError) -> str:
@@ -547,6 +573,7 @@ CREDENTIAL_ENV_VARS = (
     "TRUSTPILOT_API_KEY",
     "TYPEFORM_TOKEN",
     "SURVEYMONKEY_TOKEN",
+    "QUALTRICS_API_TOKEN",
     "CXRADAR_DATABASE_URL",
 )
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)(?P<userinfo>[^/@\s]*)@")

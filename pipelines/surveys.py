@@ -28,7 +28,7 @@ from pipelines.ingest import (
     ingest_stream,
 )
 from pipelines.resources import ConfigResource, DatabaseResource
-from pipelines.survey_sources import SurveyMonkeyResource, TypeformResource
+from pipelines.survey_sources import QualtricsResource, SurveyMonkeyResource, TypeformResource
 
 
 def survey_storer(config: Config):
@@ -38,8 +38,8 @@ def survey_storer(config: Config):
 
 @dg.asset(
     group_name=INGEST_GROUP,
-    description="NPS and CSAT answers from survey files, Typeform and SurveyMonkey; their "
-    "comments become mentions of kind 'survey', enriched and grouped like the others.",
+    description="NPS and CSAT answers from survey files, Typeform, SurveyMonkey and Qualtrics; "
+    "their comments become mentions of kind 'survey', enriched and grouped like the others.",
     automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
     retry_policy=INGEST_RETRIES,
 )
@@ -49,10 +49,11 @@ def survey_responses(
     cx_config: ConfigResource,
     typeform: TypeformResource,
     surveymonkey: SurveyMonkeyResource,
+    qualtrics: QualtricsResource,
 ) -> dg.MaterializeResult:
     config = cx_config.load()
     store = survey_storer(config)
-    clients = {"typeform": typeform, "surveymonkey": surveymonkey}
+    clients = {"typeform": typeform, "surveymonkey": surveymonkey, "qualtrics": qualtrics}
 
     def ingest_one(source) -> dict:
         if source.type == "file":

@@ -28,7 +28,8 @@ def test_survey_sources_are_validated_by_type():
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ({"name": "x", "type": "qualtrics"}, "unknown survey source type; use one of: file"),
+        ({"name": "x", "type": "medallia"}, "unknown survey source type; use one of: file"),
+        ({"name": "x", "type": "qualtrics", "survey_id": "SV_a1"}, "survey_sources.0.base_url"),
         ({"name": "x", "path": "a.csv", "scale": "ces"}, "survey_sources.0.scale"),
         ({"name": "x", "type": "typeform", "form_id": "a/b"}, "survey_sources.0.form_id"),
         ({"name": "x", "type": "surveymonkey"}, "survey_sources.0.survey_id: Field required"),

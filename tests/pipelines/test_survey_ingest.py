@@ -16,7 +16,12 @@ from pipelines.definitions import defs
 from pipelines.enrich import normalised_mentions
 from pipelines.ingest import inbox
 from pipelines.resources import ConfigResource, DatabaseResource
-from pipelines.survey_sources import SurveyMonkeyResource, TypeformResource, survey_resources
+from pipelines.survey_sources import (
+    QualtricsResource,
+    SurveyMonkeyResource,
+    TypeformResource,
+    survey_resources,
+)
 from pipelines.surveys import survey_responses
 from tests.connectors.test_surveymonkey import PATH as MONKEY_PATH
 from tests.connectors.test_surveymonkey import FakeSurveyMonkey
@@ -68,6 +73,7 @@ def run(db_url: str, config: str, assets=(survey_responses,)) -> dg.ExecuteInPro
             "cx_config": ConfigResource(path=config),
             "typeform": TypeformResource(token=SECRET, retries=0),
             "surveymonkey": SurveyMonkeyResource(token=SECRET, retries=0),
+            "qualtrics": QualtricsResource(token=SECRET, retries=0, poll_every_s=0),
         },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -164,6 +170,12 @@ def test_recorded_survey_apis_run_offline_and_twice_store_nothing_new(db_url, tm
                 "survey_sources": [
                     {"name": "nps-typeform", "type": "typeform", "form_id": "Fn0rAnps"},
                     {"name": "nps-monkey", "type": "surveymonkey", "survey_id": "408123456"},
+                    {
+                        "name": "nps-qualtrics",
+                        "type": "qualtrics",
+                        "survey_id": "SV_0NnPsFinora",
+                        "base_url": "https://fra1.qualtrics.com",
+                    },
                 ]
             }
         ),
@@ -174,10 +186,31 @@ def test_recorded_survey_apis_run_offline_and_twice_store_nothing_new(db_url, tm
         "cx_config": ConfigResource(path=str(config)),
         **survey_resources(recorded=True),
     }
-    for expected_new in (8, 0):
+    for expected_new in (12, 0):
         result = dg.materialize(
             [survey_responses], resources=resources, instance=dg.DagsterInstance.ephemeral()
         )
         [event] = result.get_asset_materialization_events()
         assert event.materialization.metadata["new"].value == expected_new
-    assert per_source(db_url) == {"nps-typeform": 4, "nps-monkey": 4}
+    assert per_source(db_url) == {"nps-typeform": 4, "nps-monkey": 4, "nps-qualtrics": 4}
+
+
+def test_qualtrics_exports_are_continued_run_after_run(db_url, tmp_path, server):
+    from tests.connectors.test_qualtrics import FakeQualtrics
+    from tests.connectors.test_qualtrics import response as qualtrics_response
+
+    fake = FakeQualtrics(server, [qualtrics_response(n) for n in range(1, 4)])
+    config = tmp_path / "cxradar.yaml"
+    source = {
+        "name": "nps-qualtrics",
+        "type": "qualtrics",
+        "survey_id": "SV_0NnPsFinora",
+        "base_url": server.url,
+        "allow_private_network": True,
+    }
+    config.write_text(yaml.safe_dump({"survey_sources": [source]}), encoding="utf-8")
+    assert run(db_url, str(config)).success
+    fake.responses.append(qualtrics_response(4))
+    assert run(db_url, str(config)).success
+    assert per_source(db_url) == {"nps-qualtrics": 4}
+    assert [body.get("continuationToken") for body, _ in fake.jobs] == [None, "3"]
