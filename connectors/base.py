@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cxradar.records import MentionRecord, RowError, TicketRecord
+from cxradar.records import MentionRecord, RowError, SurveyResponseRecord, TicketRecord
 
 
 class SourceError(RuntimeError):
@@ -23,7 +23,7 @@ class SourceError(RuntimeError):
 
 @dataclass
 class FetchResult:
-    records: list[MentionRecord | TicketRecord] = field(default_factory=list)
+    records: list[MentionRecord | TicketRecord | SurveyResponseRecord] = field(default_factory=list)
     cursor: str | None = None  # None: keep the stored cursor
     errors: list[RowError] = field(default_factory=list)
     requests: int = 0  # HTTP requests made, retries included

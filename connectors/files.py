@@ -1,4 +1,4 @@
-"""The file connector: mentions and tickets from CSV or JSON-lines files.
+"""The file connector: mentions, tickets and survey answers from CSV or JSON-lines files.
 
 This is also the interchange format other tools use to feed cxradar. A bad row
 is reported with file, line and reason; the good rows around it are kept.
@@ -24,13 +24,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from cxradar.records import MENTION_KINDS, MentionRecord, RowError, TicketRecord
+from cxradar.records import (
+    MENTION_KINDS,
+    SURVEY_SCALES,
+    MentionRecord,
+    RowError,
+    SurveyResponseRecord,
+    TicketRecord,
+)
 
 SUPPORTED_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 MENTION_REQUIRED = ("source", "id", "created_at", "text")
 MENTION_OPTIONAL = ("author", "title", "url", "rating", "lang", "brand", "kind", "reach")
 TICKET_REQUIRED = ("id", "created_at", "subject", "body")
 TICKET_OPTIONAL = ("status", "channel", "customer", "tags")
+# A survey answer's time is ``created_at`` or ``time``; its scale comes from the row or the
+# source's default (a file source says ``scale: nps``); ``survey`` names the survey.
+SURVEY_REQUIRED = ("id", "score")
+SURVEY_OPTIONAL = (
+    "created_at",
+    "time",
+    "scale",
+    "comment",
+    "respondent",
+    "lang",
+    "segment",
+    "touchpoint",
+    "survey",
+    "brand",
+    "source",
+)
 MIB = 1024 * 1024
 # One record: far above any real post (storage keeps 50,000 characters of a text anyway).
 MAX_RECORD_BYTES = 4 * MIB
@@ -61,6 +84,23 @@ def read_mentions(path: str | Path, brand: str | None = None) -> FileBatch[Menti
 
 def read_tickets(path: str | Path, source: str) -> FileBatch[TicketRecord]:
     return _read(Path(path), TICKET_REQUIRED, lambda row: _ticket_from_row(row, source))
+
+
+def read_survey_responses(
+    path: str | Path,
+    source: str,
+    scale: str | None = "nps",
+    survey: str | None = None,
+    brand: str | None = None,
+    own_source: bool = False,
+) -> FileBatch[SurveyResponseRecord]:
+    """Survey answers of a file: ``scale`` and ``survey`` are the defaults for rows that name
+    none (``scale=None``: every row must name its scale). ``own_source``: a row's ``source``
+    column, when given, names its source (the inbox), else every row is ``source``'s."""
+    defaults = {"source": source, "scale": scale, "survey": survey, "brand": brand}
+    return _read(
+        Path(path), SURVEY_REQUIRED, lambda row: _survey_from_row(row, defaults, own_source)
+    )
 
 
 def _read(path: Path, required: tuple[str, ...], build: Callable) -> FileBatch:
@@ -339,4 +379,49 @@ def _ticket_from_row(row: dict, source: str) -> TicketRecord:
         channel=_text(row, "channel"),
         customer=_text(row, "customer"),
         tags=_tags(row.get("tags")),
+    )
+
+
+def survey_score(value, scale: str) -> float:
+    """The score as a number on ``scale``'s range (SURVEY_SCALES); RowProblem otherwise."""
+    if scale not in SURVEY_SCALES:
+        raise RowProblem(f"scale {scale!r} is not one of {', '.join(SURVEY_SCALES)}")
+    low, high = SURVEY_SCALES[scale]
+    if isinstance(value, bool):
+        raise RowProblem(f"score {value!r} is not a number")
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except (TypeError, ValueError):
+        raise RowProblem(f"score {str(value)[:40]!r} is not a number") from None
+    if not low <= number <= high:  # NaN fails this too
+        raise RowProblem(f"score {number:g} is outside the {scale} scale ({low}-{high})")
+    return number
+
+
+def _survey_from_row(row: dict, defaults: dict, own_source: bool) -> SurveyResponseRecord:
+    moment = row.get("created_at")
+    if moment is None or (isinstance(moment, str) and not moment.strip()):
+        moment = row.get("time")
+    if moment is None or (isinstance(moment, str) and not moment.strip()):
+        raise RowProblem("missing required field 'created_at' (or 'time')")
+    scale = (_text(row, "scale") or defaults["scale"] or "").lower()
+    if not scale:
+        raise RowProblem("missing 'scale': add a scale column (nps or csat)")
+    source = (_text(row, "source") if own_source else None) or defaults["source"]
+    if len(source) > MAX_SOURCE_NAME:
+        raise RowProblem(f"source name longer than {MAX_SOURCE_NAME} characters")
+    lang = _text(row, "lang")
+    return SurveyResponseRecord(
+        source=source,
+        external_id=_text(row, "id"),
+        created_at=parse_time(moment),
+        score=survey_score(row["score"], scale),
+        scale=scale,
+        comment=_text(row, "comment"),
+        respondent=_text(row, "respondent"),
+        lang=lang.lower()[:8] if lang else None,
+        segment=_text(row, "segment"),
+        touchpoint=_text(row, "touchpoint"),
+        survey=_text(row, "survey") or defaults["survey"],
+        brand=_text(row, "brand") or defaults["brand"],
     )

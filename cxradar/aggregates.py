@@ -22,6 +22,7 @@ from cxradar.state import (
     read_state,
     write_state,
 )
+from cxradar.surveys import SURVEY_KIND
 
 AGGREGATE_CHUNK = 5_000
 ONE_DAY = timedelta(days=1)
@@ -72,7 +73,9 @@ def rebuild_aggregates(session, days: list[datetime] | None = None) -> tuple[int
     """Replace daily_aggregates and topic_aggregates with counts of the original mentions.
 
     Only the given ``days`` (UTC midnights) when given, else every day. Returns how many
-    rows each table got. Mentions of no brand count under brand "".
+    rows each table got. Mentions of no brand count under brand "". Survey comments are
+    left out: the volumes and negative shares here are of public posts and reviews (a
+    survey's answers are counted as scores, ``cxradar/surveys.py``).
     """
     day = func.date(Mention.created_at)
     # Literals, not bound parameters: PostgreSQL must see the same expressions in GROUP BY.
@@ -84,7 +87,7 @@ def rebuild_aggregates(session, days: list[datetime] | None = None) -> tuple[int
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
         .join(Source, Source.id == Mention.source_id)
-        .where(Mention.duplicate_of.is_(None))
+        .where(Mention.duplicate_of.is_(None), Mention.kind != SURVEY_KIND)
     )
     if days is not None:
         # Ranges on created_at, not date(created_at) = ...: the index answers them.

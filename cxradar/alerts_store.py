@@ -38,6 +38,7 @@ from cxradar.schema import (
     Source,
 )
 from cxradar.state import ALERTS_EVALUATED_PREFIX, keys_under, read_state, write_state
+from cxradar.surveys import SURVEY_KIND
 
 KIND = "negative_spike"
 TRIGGER = "new_customers"
@@ -94,7 +95,11 @@ def scopes_for(
 
 def scopes_in(session, config) -> list[Scope]:
     """Every scope the stored data has: brands, sources, the larger issues, the trigger's."""
-    sources = sorted(session.scalars(select(Source.name).join(Mention).distinct()))
+    sources = sorted(
+        session.scalars(
+            select(Source.name).join(Mention).where(Mention.kind != SURVEY_KIND).distinct()
+        )
+    )
     brands = sorted(
         session.scalars(select(Mention.brand).where(Mention.brand.is_not(None)).distinct())
     )
@@ -138,11 +143,13 @@ def scope_named(session, kind: str, name: str) -> Scope:
 
 
 def negative_posts(*columns):
+    """Negative public posts; survey comments are no posts (a survey goes out in waves, and
+    its detractors would look like a spike) and confirm issues instead."""
     return (
         select(*columns)
         .select_from(Mention)
         .join(Enrichment, Enrichment.mention_id == Mention.id)
-        .where(complaint_filter(), Mention.duplicate_of.is_(None))
+        .where(complaint_filter(), Mention.duplicate_of.is_(None), Mention.kind != SURVEY_KIND)
     )
 
 
@@ -264,7 +271,7 @@ def stored_watch(session, scope: Scope, config, now: datetime, done: datetime | 
 
 def data_since(session) -> datetime | None:
     """When the stored data begins: nothing is known about the time before."""
-    first = session.scalar(select(func.min(Mention.created_at)))
+    first = session.scalar(select(func.min(Mention.created_at)).where(Mention.kind != SURVEY_KIND))
     return bucket_start(first) if first is not None else None
 
 

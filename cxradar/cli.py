@@ -254,8 +254,25 @@ def _require_database(url: str | None) -> str:
     return url
 
 
-ISSUE_COLUMNS = ["id", "title", "brands", "classification", "authors", "sources", "tickets"]
+ISSUE_COLUMNS = [
+    "id",
+    "title",
+    "brands",
+    "classification",
+    "authors",
+    "sources",
+    "tickets",
+    "surveys",
+]
 SINGLES_SHOWN = 20  # single complaints listed in the table unless --all
+
+
+def _survey_footprint(channels: dict) -> str:
+    """ "29 (21 detractors)": survey respondents whose comment is in the issue."""
+    respondents, detractors = channels.get("surveys", 0), channels.get("detractors", 0)
+    if not respondents:
+        return ""
+    return f"{respondents} ({detractors} detractors)" if detractors else str(respondents)
 
 
 def cmd_issues(args: argparse.Namespace) -> int:
@@ -269,6 +286,7 @@ def cmd_issues(args: argparse.Namespace) -> int:
     singles = [row for row in rows if row["single"]]
     for row in rows:
         row["brands"] = ", ".join(entry["brand"] for entry in row["brands"][:3])
+        row["surveys"] = _survey_footprint(row["channels"])
     scope = f" of {args.brand}" if args.brand else ""
     _print_table(f"issues{scope}", grouped, ISSUE_COLUMNS)
     if singles:

@@ -247,9 +247,81 @@ class ZendeskTicketSource(_Strict):
 TicketSourceConfig = _tagged(FileTicketSource, ZendeskTicketSource, what="ticket source")
 
 
+class _SurveySourceBase(_Strict):
+    """Survey answers (NPS or CSAT); each comment also becomes a mention of kind "survey"."""
+
+    name: str = Field(min_length=1)
+    scale: Literal["nps", "csat"] = "nps"  # the default for answers that name none
+    survey: str | None = None  # the survey's name in evidence, e.g. "October NPS"
+    brand: str | None = None
+    stale_after_hours: float = Field(default=24 * 8, gt=0)  # surveys often run weekly
+    allow_private_network: bool = False
+
+
+class FileSurveySource(_SurveySourceBase):
+    """Survey answers from a CSV/JSONL file or every such file in a folder (README: Surveys)."""
+
+    type: Literal["file"] = "file"
+    path: Path
+
+
+class TypeformSurveySource(_SurveySourceBase):
+    """One Typeform form's responses; TYPEFORM_TOKEN holds a personal access token."""
+
+    type: Literal["typeform"]
+    form_id: str = Field(pattern=r"^[A-Za-z0-9]+$")
+    score_field: str | None = None  # field id or ref; default: the first NPS/rating answer
+    comment_field: str | None = None  # default: the first long- or short-text answer
+    hidden_fields: dict[Literal["respondent", "lang", "segment", "touchpoint"], str] = Field(
+        default_factory=dict
+    )
+    base_url: str = Field(default="https://api.typeform.com", pattern=r"^https?://")
+    lookback_days: int = Field(default=30, ge=1, le=3650)  # first run only
+    max_pages: int = Field(default=20, ge=1, le=1000)
+
+
+class SurveyMonkeySurveySource(_SurveySourceBase):
+    """One SurveyMonkey survey's responses; SURVEYMONKEY_TOKEN holds an access token."""
+
+    type: Literal["surveymonkey"]
+    survey_id: str = Field(pattern=r"^[0-9]+$")
+    score_question: str | None = None  # question id; default: the first numbered choice
+    comment_question: str | None = None  # default: the first free-text answer
+    custom_variables: dict[Literal["respondent", "lang", "segment", "touchpoint"], str] = Field(
+        default_factory=dict
+    )
+    base_url: str = Field(default="https://api.surveymonkey.com", pattern=r"^https?://")
+    lookback_days: int = Field(default=30, ge=1, le=3650)  # first run only
+    max_pages: int = Field(default=50, ge=1, le=1000)
+
+
+class QualtricsSurveySource(_SurveySourceBase):
+    """One Qualtrics survey's responses (export jobs); QUALTRICS_API_TOKEN holds the token."""
+
+    type: Literal["qualtrics"]
+    survey_id: str = Field(pattern=r"^SV_[A-Za-z0-9]+$")
+    base_url: str = Field(pattern=r"^https?://")  # the data centre, https://<id>.qualtrics.com
+    score_question: str | None = None  # e.g. QID1; default: the first QID with a number
+    comment_question: str | None = None  # e.g. QID2_TEXT; default: the first QID…_TEXT
+    embedded_fields: dict[Literal["respondent", "lang", "segment", "touchpoint"], str] = Field(
+        default_factory=dict
+    )
+    lookback_days: int = Field(default=30, ge=1, le=3650)  # first run only
+    max_wait_s: float = Field(default=300, gt=0, le=3600)  # for one export to be ready
+
+
+SurveySourceConfig = _tagged(
+    FileSurveySource,
+    TypeformSurveySource,
+    SurveyMonkeySurveySource,
+    QualtricsSurveySource,
+    what="survey source",
+)
+
+
 class InboxConfig(_Strict):
-    """A folder watched by a sensor: CSV/JSONL dropped into ``mentions/`` or ``tickets/``
-    is ingested and then moved to ``processed/``."""
+    """A folder watched by a sensor: CSV/JSONL dropped into ``mentions/``, ``tickets/`` or
+    ``surveys/`` is ingested and then moved to ``processed/``."""
 
     path: Path
     source_name: str = "inbox"
@@ -317,6 +389,9 @@ class SystemicThresholdsConfig(_Strict):
     min_sources: int = Field(default=2, ge=1)
     min_active_days: int = Field(default=3, ge=1)
     min_tickets: int = Field(default=1, ge=0)
+    # Detractors (NPS 0-6, CSAT 1-2) whose survey comment is in the issue confirm it like
+    # tickets do; 0: surveys never confirm (README: Isolated, emerging or systemic).
+    min_detractors: int = Field(default=1, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -384,6 +459,7 @@ class Config(_Strict):
     brands: list[Brand] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     ticket_sources: list[TicketSourceConfig] = Field(default_factory=list)
+    survey_sources: list[SurveySourceConfig] = Field(default_factory=list)
     inbox: InboxConfig | None = None
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -396,7 +472,7 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _private_network_for_every_source(self) -> Config:
         if self.allow_private_network:
-            for source in [*self.sources, *self.ticket_sources]:
+            for source in [*self.sources, *self.ticket_sources, *self.survey_sources]:
                 if "allow_private_network" in type(source).model_fields:
                     source.allow_private_network = True
         return self
@@ -440,7 +516,14 @@ def parse_config(raw: dict, base_dir: Path = Path("."), origin: str = "config") 
     return config
 
 
-_TYPE_TAGS = {"file", "zendesk", *CONNECTOR_SOURCE_TYPES}
+_TYPE_TAGS = {
+    "file",
+    "zendesk",
+    "typeform",
+    "surveymonkey",
+    "qualtrics",
+    *CONNECTOR_SOURCE_TYPES,
+}
 
 
 # What a pattern asks for, in words (pydantic would show the regular expression).
@@ -528,12 +611,20 @@ def _check_unique_names(config: Config, origin: str) -> None:
     for key, items in (
         ("sources", config.sources),
         ("ticket_sources", config.ticket_sources),
+        ("survey_sources", config.survey_sources),
         ("alerts.channels", config.alerts.channels),
     ):
         names = [item.name for item in items]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ConfigError(f"{origin}: {key}: duplicate name(s) {', '.join(duplicates)}")
+    # A survey's comments are mentions of its own source: a shared name would mix channels.
+    shared = sorted({s.name for s in config.survey_sources} & {s.name for s in config.sources})
+    if shared:
+        raise ConfigError(
+            f"{origin}: survey_sources: {', '.join(shared)} is also the name of a source; "
+            "give the survey source its own name"
+        )
     for index, channel in enumerate(config.alerts.channels):
         if not channel.url_env and not channel.url:
             raise ConfigError(f"{origin}: alerts.channels.{index}: give url_env (or url)")
@@ -563,6 +654,9 @@ CREDENTIAL_ENV_VARS = (
     "MASTODON_ACCESS_TOKEN",
     "YOUTUBE_API_KEY",
     "TRUSTPILOT_API_KEY",
+    "TYPEFORM_TOKEN",
+    "SURVEYMONKEY_TOKEN",
+    "QUALTRICS_API_TOKEN",
     "CXRADAR_DATABASE_URL",
 )
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)(?P<userinfo>[^/@\s]*)@")

@@ -26,6 +26,7 @@ from cxradar.schema import (
     Mention,
     SentimentCorrection,
     Source,
+    SurveyResponse,
     Ticket,
 )
 from cxradar.state import FORGOTTEN_PREFIX, keys_under, write_state
@@ -51,6 +52,7 @@ class Erasure:
     issue_links: int = 0
     alerts_rewritten: int = 0
     tickets: int = 0
+    survey_responses: int = 0
 
     def lines(self) -> list[str]:
         return [f"{name.replace('_', ' ')}: {count}" for name, count in vars(self).items()]
@@ -73,7 +75,8 @@ def forget_author(session: Session, author: str, source: str, dry_run: bool = Fa
 
     Removed: the mentions, their embeddings, enrichments (issue membership) and
     sentiment corrections; issues left without mentions with their ticket links;
-    tickets of that customer on that source with their embeddings and links.
+    tickets of that customer on that source with their embeddings and links; the
+    respondent's survey answers on that (survey) source.
     Copies of an erased post by others now point at the earliest remaining copy.
     Issue evidence, issue labels and stored alert messages quoting an erased post
     are rewritten. The (source, author) pair is remembered as a hash so that the
@@ -93,6 +96,11 @@ def forget_author(session: Session, author: str, source: str, dry_run: bool = Fa
     if dry_run:
         return _count_erasure(session, ids, source_row.id, author)
     issue_ids = _issues_of(session, ids)
+    erasure.survey_responses = session.execute(  # before the mentions they point at
+        delete(SurveyResponse).where(
+            SurveyResponse.source_id == source_row.id, SurveyResponse.respondent == author
+        )
+    ).rowcount
     erasure.duplicates_repointed = _repoint_duplicates(session, ids)
     _delete_mentions(session, ids, erasure)
     _drop_or_rewrite_issues(session, issue_ids, texts, erasure)
@@ -108,7 +116,12 @@ def _count_erasure(session: Session, ids: list[int], source_id: int, author: str
             Ticket.source_id == source_id, Ticket.customer == author
         )
     )
-    return Erasure(mentions=len(ids), tickets=tickets)
+    answers = session.scalar(
+        select(func.count(SurveyResponse.id)).where(
+            SurveyResponse.source_id == source_id, SurveyResponse.respondent == author
+        )
+    )
+    return Erasure(mentions=len(ids), tickets=tickets, survey_responses=answers)
 
 
 def _issues_of(session: Session, ids: list[int]) -> set[int]:

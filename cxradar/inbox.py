@@ -1,5 +1,6 @@
-"""The inbox folder: CSV/JSONL files dropped into ``mentions/`` or ``tickets/`` are stored
-and then moved to ``processed/<date>/`` (or ``failed/<date>/``), never overwritten.
+"""The inbox folder: CSV/JSONL files dropped into ``mentions/``, ``tickets/`` or
+``surveys/`` are stored and then moved to ``processed/<date>/`` (or ``failed/<date>/``),
+never overwritten.
 
 Symbolic links are refused: a linked ``processed/`` would move dropped files out of the
 inbox to wherever the link points. The asset and sensor are in ``pipelines/ingest.py``.
@@ -18,7 +19,7 @@ from cxradar.ingest import DATABASE_FAULTS, failed_stats, failure_reason, ingest
 from cxradar.records import RowError
 from cxradar.store import store_errors
 
-INBOX_KINDS = ("mentions", "tickets")
+INBOX_KINDS = ("mentions", "tickets", "surveys")
 INBOX_OUTCOMES = ("processed", "failed")
 
 
@@ -27,8 +28,8 @@ class InboxLinkError(ValueError):
 
 
 def inbox_files(config: Config) -> dict[str, list[Path]]:
-    """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/`` and
-    ``tickets/``; a kind folder that is itself a link is left alone."""
+    """CSV/JSONL files (and symbolic links, to be refused) waiting in ``mentions/``,
+    ``tickets/`` and ``surveys/``; a kind folder that is itself a link is left alone."""
     if config.inbox is None:
         return {}
     root = config.resolve(config.inbox.path)

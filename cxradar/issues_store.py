@@ -10,9 +10,10 @@ Two entry points, both plain Python on a SQLAlchemy session (the ``issues`` asse
   joins the issue it is close to by the rule the full grouping uses, or the new complaints
   are grouped among themselves; only the issues that changed are rewritten.
 
-A *complaint* is a mention with negative text, a 1-2 star rating, or a complaint signal,
-that is no noise (bot burst, bare link). Copies (``duplicate_of``: the same customer posting
-it again) and re-shares join the issue of the post they repeat and never form one.
+A *complaint* is a mention with negative text, a 1-2 star rating, a detractor's survey
+comment (NPS 0-6, CSAT 1-2), or a complaint signal, that is no noise (bot burst, bare
+link). Copies (``duplicate_of``: the same customer posting it again) and re-shares join
+the issue of the post they repeat and never form one.
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ from cxradar.schema import (
     IssueRedirect,
     Mention,
     Source,
+    SurveyResponse,
     Ticket,
     utcnow,
 )
 from cxradar.scores import refresh_issue_scores
 from cxradar.state import ISSUE_CENTRES, ISSUE_LINK, ISSUE_REGROUPED_AT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes
+from cxradar.surveys import detractor_mentions, is_detractor
 from models.topics import class_keywords
 
 CHUNK = 1000  # ids per IN (...) query
@@ -76,14 +79,16 @@ RESHARE = "reshare"
 
 
 def complaint_filter():
-    """Negative text, a 1-2 star review whatever its words, or the complaint signal on a
-    post that is not positive (a polite, factual report of a problem: "I was charged twice
-    for the same card payment"); never noise (bots, bare links). Praise the complaint head
-    mistakes for a complaint ("Support sorted my issue in minutes") stays out."""
+    """Negative text, a 1-2 star review whatever its words, a detractor's survey comment
+    (NPS 0-6, CSAT 1-2) likewise, or the complaint signal on a post that is not positive (a
+    polite, factual report of a problem: "I was charged twice for the same card payment");
+    never noise (bots, bare links). Praise the complaint head mistakes for a complaint
+    ("Support sorted my issue in minutes") stays out."""
     return and_(
         or_(
             Enrichment.sentiment == "negative",
             Mention.rating <= 2,
+            and_(Mention.kind == "survey", Mention.id.in_(detractor_mentions())),
             and_(Enrichment.complaint.is_(True), Enrichment.sentiment != "positive"),
         ),
         Mention.noise.is_(None),
@@ -190,6 +195,9 @@ def issue_mentions(session, ids: Sequence[int]) -> dict[int, IssueMention]:
         Mention.url,
         Mention.kind,
         Mention.brand,
+        SurveyResponse.survey,
+        SurveyResponse.scale,
+        SurveyResponse.score,
     )
     result = {}
     for chunk in chunked(list(ids), CHUNK):
@@ -197,9 +205,12 @@ def issue_mentions(session, ids: Sequence[int]) -> dict[int, IssueMention]:
             select(*columns)
             .join(Enrichment, Enrichment.mention_id == Mention.id)
             .join(Source, Source.id == Mention.source_id)
+            .outerjoin(SurveyResponse, SurveyResponse.mention_id == Mention.id)
             .where(Mention.id.in_(chunk))
         ):
-            result[row[0]] = IssueMention(*row)
+            *fields, survey, scale, score = row
+            detractor = scale is not None and is_detractor(scale, score)
+            result[row[0]] = IssueMention(*fields, survey=survey, detractor=detractor)
     return result
 
 
@@ -544,6 +555,7 @@ def _fill(issue: Issue, group: Grouped, stats, verdict, titles, keywords: list[s
     issue.first_seen, issue.last_seen = stats.first_seen, stats.last_seen
     issue.negative_share, issue.growth = float(stats.negative_share), stats.growth
     issue.reach, issue.updated_at = int(stats.reach or 0), utcnow()
+    issue.channels = dict(stats.channels)
     issue.brands = [
         {"brand": b.brand, "customers": b.customers, "complaints": b.complaints}
         for b in stats.brands

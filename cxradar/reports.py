@@ -97,6 +97,7 @@ def issue_rows(url: str | None = None, brand: str | None = None) -> list[dict]:
                 growth=issue.growth,
                 reach=issue.reach,
                 history=list(issue.history or []),
+                channels=dict(issue.channels or {}),  # customers per kind of channel
             )
             rows.append(row)
         return rows

@@ -11,7 +11,9 @@ Ground truth (also in ``demo/ground_truth.json``):
 - isolated: five single customers with their own one-off problem, one channel,
   one day each;
 - everything else is everyday chatter: questions, praise and thinly spread
-  gripes.
+  gripes;
+- an in-app NPS survey over October (``demo/surveys.py``): NPS drops after the update,
+  and most detractors of that week name the login / SMS code problem.
 """
 
 from __future__ import annotations
@@ -576,6 +578,9 @@ EXTRA_CSV_ROWS = [
 
 
 def main() -> None:
+    from demo import surveys  # its own random stream: the other files stay as they were
+
+    survey_truth = surveys.write()
     writer = Writer()
     everyday(writer)
     login_count = systemic(writer)
@@ -625,6 +630,7 @@ def main() -> None:
             for case in ISOLATED
         ],
         "cross_posts": [author for author, _ in pairs],
+        "survey": survey_truth,
         "bad_rows": [
             "mentions_extra.csv line 4 (unreadable date)",
             "mentions_extra.csv line 6 (rating 9)",

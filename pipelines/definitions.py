@@ -7,9 +7,19 @@ through workspace.yaml.
 import dagster as dg
 
 from cxradar.schedules import hourly_cron, tickets_cron
-from pipelines import aggregates, alerts, backfill, enrich, ingest, intelligence, topics
+from pipelines import (
+    aggregates,
+    alerts,
+    backfill,
+    enrich,
+    ingest,
+    intelligence,
+    surveys,
+    topics,
+)
 from pipelines.resources import resources_from_config
 from pipelines.sources import source_resources
+from pipelines.survey_sources import survey_resources
 
 everything_job = dg.define_asset_job(
     "cxradar_everything",
@@ -48,13 +58,18 @@ CONFIGURED = ("db", "cx_config", "models", "notifier")
 def default_resources() -> dict:
     """The resources of ``$CXRADAR_CONFIG`` (the bundled demo when unset), through the same
     function as the CLI and the Celery location; the database: ``$CXRADAR_DATABASE_URL``."""
-    return {**resources_from_config(), **source_resources()}
+    return {**resources_from_config(), **_source_resources()}
+
+
+def _source_resources() -> dict:
+    return {**source_resources(), **survey_resources()}
 
 
 def _complete(resources: dict) -> dict:
     # The config is read only when the caller left a configured resource out: a CLI run
     # with --config FILE does not also read $CXRADAR_CONFIG.
-    base = default_resources() if not set(CONFIGURED) <= set(resources) else source_resources()
+    configured = set(CONFIGURED) <= set(resources)
+    base = default_resources() if not configured else _source_resources()
     return {**base, **resources}
 
 
@@ -62,6 +77,7 @@ def build_defs(resources: dict | None = None) -> dg.Definitions:
     """All of cxradar's definitions, with the given resources (the CLI and tests swap them)."""
     return dg.Definitions.merge(
         ingest.defs,
+        surveys.defs,
         enrich.defs,
         topics.defs,
         intelligence.defs,

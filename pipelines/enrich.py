@@ -30,6 +30,7 @@ from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
 from models.text import MODEL_TEXT_CHARS, model_text  # noqa: F401 (re-exported)
 from pipelines.ingest import inbox, raw_mentions, reddit_mentions, support_tickets
 from pipelines.resources import ConfigResource, DatabaseResource, ModelsResource
+from pipelines.surveys import survey_responses
 
 ENRICH_GROUP = "enrich"
 BATCH = 256
@@ -55,7 +56,7 @@ class ProgressLog:
 
 @dg.asset(
     group_name=ENRICH_GROUP,
-    deps=[raw_mentions, reddit_mentions, inbox],
+    deps=[raw_mentions, reddit_mentions, inbox, survey_responses],
     description="Mentions with their language detected and cross-posts linked to the first copy.",
     automation_condition=dg.AutomationCondition.eager(),
 )
@@ -146,6 +147,7 @@ def mark_noise(session, batch: Sequence[Mention]) -> int:
                 Mention.content_hash.in_(hashes),
                 Mention.noise.is_(None),
                 Mention.kind != "reshare",  # boosts repeat a text by design; they are no bots
+                Mention.kind != "survey",  # answers to a survey were asked for; no campaign
             )
         )
     ]

@@ -19,7 +19,7 @@ import dagster as dg
 from sqlalchemy import func, select
 
 from connectors.base import SourceError
-from connectors.files import read_mentions, read_tickets
+from connectors.files import read_mentions, read_survey_responses, read_tickets
 from cxradar.inbox import (
     INBOX_OUTCOMES,
     InboxLinkError,
@@ -40,6 +40,7 @@ from cxradar.ingest import (
     storers,
 )
 from cxradar.schema import Mention, Ticket
+from cxradar.surveys import store_survey_responses
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.sources import (
     AppStoreResource,
@@ -249,6 +250,11 @@ def inbox(
     readers = {
         "mentions": (read_mentions, store_mentions_),  # rows name their own source
         "tickets": (lambda file: read_tickets(file, source=name), store_tickets_),
+        # Survey rows name their scale (nps|csat); a row's `source` column names its source.
+        "surveys": (
+            partial(read_survey_responses, source=name, scale=None, own_source=True),
+            partial(store_survey_responses, redact_pii=config.privacy.redact_pii),
+        ),
     }
     for outcome in INBOX_OUTCOMES:  # before any file is read or moved
         if (root / outcome).is_symlink():
@@ -337,7 +343,8 @@ inbox_job = dg.define_asset_job(
     job=inbox_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Starts a run when CSV/JSONL files appear in the inbox's mentions/ or tickets/.",
+    description="Starts a run when CSV/JSONL files appear in the inbox's mentions/, tickets/ "
+    "or surveys/.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, cx_config: ConfigResource):
     files = inbox_files(cx_config.load())

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from cxradar.cli import main
 from cxradar.config import DEMO_CONFIG
 from cxradar.db import session_scope
-from cxradar.schema import Enrichment, Issue, Mention
+from cxradar.schema import Enrichment, Issue, Mention, SurveyResponse
 
 pytestmark = pytest.mark.slow
 TRUTH = json.loads((DEMO_CONFIG.parent / "ground_truth.json").read_text(encoding="utf-8"))
@@ -42,6 +42,24 @@ def test_systemic_problem_is_found_first_and_confirmed_by_tickets(demo_db, capsy
     # It began with update 5.2, and its 1-2 star reviews pull the average rating down.
     assert top["first_version"] == TRUTH["systemic"]["first_version"]
     assert top["rating_impact"] < -0.1
+
+
+def test_the_sms_issue_shows_its_survey_footprint(demo_db, capsys):
+    survey = TRUTH["survey"]
+    assert main(["--database", demo_db, "issues", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out.splitlines()[0])
+    footprint = top["channels"]
+    # Most detractors who name the login problem join it (grouping is by meaning, not words).
+    assert footprint["detractors"] >= 0.8 * survey["login_detractors"]
+    assert footprint["surveys"] >= footprint["detractors"]
+    assert footprint["tickets"] == top["tickets"] and footprint["social"] >= 30
+    assert (
+        f"{footprint['detractors']} detractors in the October NPS survey mention it"
+        in (top["evidence"])
+    )
+    with session_scope(demo_db) as session:
+        answers = session.scalar(select(func.count(SurveyResponse.id)))
+    assert answers == survey["responses"]
 
 
 def test_the_one_off_complaints_are_isolated(demo_db):

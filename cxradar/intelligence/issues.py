@@ -13,6 +13,10 @@ re-shares (a mention of kind "reshare": a boost, repost or quote of another post
   time of the newest data, so reruns on old data agree); unknown unless the data reaches
   back over both weeks (a corpus that starts inside the earlier week cannot say "growing"),
 * **tickets**: support tickets linked to the issue (private corroboration),
+* **detractors**: survey respondents who gave NPS 0-6 (CSAT 1-2) and whose comment is in the
+  issue (private corroboration, like tickets; ``cxradar/surveys.py``),
+* **footprint** (``channels``): customers per kind of channel: social posts, reviews, survey
+  comments (and how many of them detractors) and linked tickets,
 * **negative share**: share of posts that are negative (negative text or a 1-2 star rating),
 * **reach**: summed audience (upvotes, followers ...), at least 1 per post,
 * **brands**: the configured brands the complaints are about, with customers per brand.
@@ -21,16 +25,21 @@ The verdict, with the default thresholds (``thresholds.systemic`` in the config)
 
 1. At most ``isolated_max_authors`` (2) customers: **isolated**, a one-off for support.
 2. At least ``min_authors`` (5) customers, and the problem has *either* spread to
-   ``min_sources`` (2) channels, *or* persisted over ``min_active_days`` (3) days, *or* been
-   confirmed by ``min_tickets`` (1) support ticket: **systemic**.
+   ``min_sources`` (2) public channels, *or* persisted over ``min_active_days`` (3) days of
+   public posts, *or* been confirmed by ``min_tickets`` (1) support ticket, *or* (when it is
+   seen in public at all) by ``min_detractors`` (1) detractor's survey comment:
+   **systemic**. A survey is no public channel and its answers arrive every day by design,
+   so survey comments add customers and confirm, but never make spread or persistence;
+   an issue only survey comments tell of stays emerging unless a ticket confirms it.
 3. Anything between: **emerging**, several customers with the same problem that is not (yet)
    systemic; the evidence says what it still lacks. Many customers are never isolated, even
    on one channel and one day.
 
 Score (0..1, ranks issues; it does not decide the verdict): a weighted sum of five parts,
 each 0..1, half-full when its threshold is just met and full at twice the threshold:
-customers 30 %, channels 20 %, active days 20 %, tickets 20 %, growth 10 % (full at +100 %
-week on week; shrinking or unknown growth gives 0).
+customers 30 %, public channels 20 %, public active days 20 %, tickets 20 %, growth 10 %
+(full at +100 % week on week; shrinking or unknown growth gives 0). Detractors decide the
+verdict, not the rank: most issues with many customers have some.
 
 Severity (0..1) = negativity x reach x breadth, so all three must be high: negativity is the
 negative share; reach is log10(1 + reach) / log10(1 + 100,000) (capped at 1); breadth is
@@ -58,6 +67,10 @@ AUTHOR_SATURATION = 100  # this many people gives the full breadth factor
 SAMPLE_COUNT = 3
 QUOTE_LENGTH = 160
 NEGATIVE_RATING = 2  # 1-2 stars count as negative whatever the words say
+SURVEY = "survey"  # the mention kind of a survey answer's comment
+REVIEW = "review"
+FOOTPRINT = ("social", "reviews", "tickets", "surveys", "detractors")
+LISTED_SURVEYS = 2
 NEAR_COPY_OVERLAP = 0.6  # evidence quotes sharing this share of their words say the same
 LISTED_BRANDS = 4
 
@@ -81,11 +94,13 @@ class IssueMention:
     url: str | None
     kind: str = "post"  # a "reshare" (boost, repost, quote) never adds a customer
     brand: str | None = None
+    survey: str | None = None  # a survey comment's survey, e.g. "October NPS"
+    detractor: bool = False  # a survey comment of NPS 0-6 / CSAT 1-2
 
     @property
     def is_negative(self) -> bool:
         low_rating = self.rating is not None and self.rating <= NEGATIVE_RATING
-        return self.sentiment == "negative" or low_rating
+        return self.sentiment == "negative" or low_rating or self.detractor
 
     @property
     def customer(self) -> str:
@@ -109,6 +124,7 @@ class SystemicThresholds:
     min_sources: int = 2  # ... and spread to this many channels,
     min_active_days: int = 3  # ... or persisting over this many days,
     min_tickets: int = 1  # ... or confirmed by this many tickets (0: tickets are not used)
+    min_detractors: int = 1  # ... or by this many detractors' survey comments (0: not used)
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,25 @@ class IssueStats:
     now: datetime
     brands: tuple[BrandCount, ...] = ()  # most customers first
     source_counts: tuple[tuple[str, int], ...] = ()  # (channel, customers), most first
+    public_sources: int | None = None  # channels without the surveys (None: all of them)
+    public_days: int | None = None  # active days of public posts (None: all of them)
+    # Customers per kind of channel (FOOTPRINT); "tickets" counts linked tickets.
+    channels: dict[str, int] = field(default_factory=dict)
+    surveys: tuple[str, ...] = ()  # the surveys whose comments are in the issue, most first
+
+    @property
+    def spread(self) -> int:
+        """Public channels: social and review sites, not the brand's own surveys."""
+        return self.sources if self.public_sources is None else self.public_sources
+
+    @property
+    def persistence(self) -> int:
+        """Days with public posts: survey answers come every day by design."""
+        return self.active_days if self.public_days is None else self.public_days
+
+    @property
+    def detractors(self) -> int:
+        return self.channels.get("detractors", 0)
 
 
 @dataclass(frozen=True)
@@ -216,6 +251,28 @@ def _source_counts(originals: Sequence[IssueMention]) -> tuple[tuple[str, int], 
     return tuple(sorted(((s, len(c)) for s, c in customers.items()), key=lambda x: (-x[1], x[0])))
 
 
+def _footprint(originals: Sequence[IssueMention], tickets: int) -> dict[str, int]:
+    """Customers per kind of channel: social posts, reviews, survey comments, detractors."""
+    social = {m.customer for m in originals if m.kind not in (REVIEW, SURVEY)}
+    reviews = {m.customer for m in originals if m.kind == REVIEW}
+    surveys = {m.customer for m in originals if m.kind == SURVEY}
+    detractors = {m.customer for m in originals if m.kind == SURVEY and m.detractor}
+    return {
+        "social": len(social),
+        "reviews": len(reviews),
+        "tickets": tickets,
+        "surveys": len(surveys),
+        "detractors": len(detractors),
+    }
+
+
+def _surveys(originals: Sequence[IssueMention]) -> tuple[str, ...]:
+    """Survey names, the one with most detractors (then respondents) first."""
+    counts = Counter((m.survey, m.detractor) for m in originals if m.kind == SURVEY and m.survey)
+    names = {name for name, _ in counts}
+    return tuple(sorted(names, key=lambda n: (-counts[n, True], -counts[n, False], n)))
+
+
 def compute_issue_stats(
     mentions: Sequence[IssueMention],
     tickets: Sequence[LinkedTicket],
@@ -239,6 +296,7 @@ def compute_issue_stats(
     last_week = sum(1 for t in times if now - WEEK < t <= now)
     previous_week = sum(1 for t in times if now - 2 * WEEK < t <= now - WEEK)
     covered = data_since is None or _utc(data_since) <= now - 2 * WEEK
+    ticket_count = len({t.ticket_id for t in tickets})
     return IssueStats(
         mentions=len(originals),
         duplicates=len(mentions) - len(originals),
@@ -255,12 +313,18 @@ def compute_issue_stats(
         growth=(last_week / previous_week - 1.0) if previous_week and covered else None,
         negative_share=sum(m.is_negative for m in originals) / len(originals),
         reach=sum(max(m.reach or 0, 1) for m in originals),
-        tickets=len({t.ticket_id for t in tickets}),
+        tickets=ticket_count,
         languages=_ranked(m.lang for m in originals if m.lang),
         samples=_pick_samples(originals),
         now=now,
         brands=_brand_counts(originals),
         source_counts=_source_counts(originals),
+        public_sources=len({m.source for m in originals if m.kind != SURVEY}),
+        public_days=len(
+            {t.date() for m, t in zip(originals, times, strict=True) if m.kind != SURVEY}
+        ),
+        channels=_footprint(originals, ticket_count),
+        surveys=_surveys(originals),
     )
 
 
@@ -274,8 +338,8 @@ def _part(value: float, threshold: float) -> float:
 def score_parts(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, float]:
     return {
         "authors": _part(stats.authors, thresholds.min_authors),
-        "sources": _part(stats.sources, thresholds.min_sources),
-        "persistence": _part(stats.active_days, thresholds.min_active_days),
+        "sources": _part(stats.spread, thresholds.min_sources),
+        "persistence": _part(stats.persistence, thresholds.min_active_days),
         "tickets": _part(stats.tickets, max(thresholds.min_tickets, 1)),
         "growth": min(1.0, max(0.0, stats.growth or 0.0)),
     }
@@ -293,11 +357,15 @@ def issue_severity(stats: IssueStats) -> float:
 
 
 def _signals(stats: IssueStats, thresholds: SystemicThresholds) -> dict[str, bool]:
-    """Which of the three ways to systemic the issue has taken."""
+    """Which of the four ways to systemic the issue has taken."""
     return {
-        "spread": stats.sources >= thresholds.min_sources,
-        "persisting": stats.active_days >= thresholds.min_active_days,
+        "spread": stats.spread >= thresholds.min_sources,
+        "persisting": stats.persistence >= thresholds.min_active_days,
         "confirmed": thresholds.min_tickets > 0 and stats.tickets >= thresholds.min_tickets,
+        # Detractors confirm what is seen in public; a survey never confirms itself.
+        "detractors": thresholds.min_detractors > 0
+        and stats.spread > 0
+        and stats.detractors >= thresholds.min_detractors,
     }
 
 
@@ -328,7 +396,7 @@ def _missing(stats: IssueStats, thresholds: SystemicThresholds, signals) -> tupl
     if stats.authors < thresholds.min_authors:
         missing.append("customers")
     if not any(signals.values()):
-        missing.append("spread, persistence or a ticket")
+        missing.append("spread, persistence, a ticket or a detractor")
     return tuple(missing)
 
 
@@ -341,14 +409,18 @@ def _reasons(stats, thresholds, signals) -> list[str]:
             stats.authors >= thresholds.min_authors,
             f"customers {stats.authors} (need {thresholds.min_authors})",
         ),
-        check(signals["spread"], f"channels {stats.sources} (need {thresholds.min_sources})"),
+        check(signals["spread"], f"public channels {stats.spread} (need {thresholds.min_sources})"),
         check(
             signals["persisting"],
-            f"active days {stats.active_days} (need {thresholds.min_active_days})",
+            f"active days {stats.persistence} (need {thresholds.min_active_days})",
         ),
         check(
             signals["confirmed"],
             f"linked tickets {stats.tickets} (need {thresholds.min_tickets})",
+        ),
+        check(
+            signals["detractors"],
+            f"detractors {stats.detractors} (need {thresholds.min_detractors})",
         ),
     ]
 
@@ -447,7 +519,75 @@ def _evidence_en(stats: IssueStats, classification: str) -> str:
         text += f"{confirm} it."
     else:
         text += "no support ticket matches it."
-    return text
+    return text + _survey_sentence(stats, "en") + _footprint_sentence(stats, "en")
+
+
+def _survey_names(stats: IssueStats, language: str) -> str:
+    """ "in the October NPS survey", "in 2 surveys (…)"; German "der Umfrage „…“"."""
+    names = list(stats.surveys[:LISTED_SURVEYS]) + (
+        ["..."] if len(stats.surveys) > LISTED_SURVEYS else []
+    )
+    if language == "en":
+        if not names:
+            return "in surveys"
+        if len(stats.surveys) == 1:
+            return f"in the {names[0]} survey"
+        return f"in {len(stats.surveys)} surveys ({', '.join(names)})"
+    if not names:
+        return "aus Umfragen"
+    if len(stats.surveys) == 1:
+        return f"der Umfrage „{names[0]}“"
+    return f"aus {len(stats.surveys)} Umfragen ({', '.join(names)})"
+
+
+def _survey_sentence(stats: IssueStats, language: str) -> str:
+    """ " 14 detractors in the October NPS survey mention it (20 respondents in all)."."""
+    respondents, detractors = stats.channels.get("surveys", 0), stats.detractors
+    if not respondents:
+        return ""
+    where = _survey_names(stats, language)
+    if language == "en":
+        if not detractors:
+            who = _plural(respondents, "respondent", "respondents")
+            return f" {who} {where} {'mentions' if respondents == 1 else 'mention'} it."
+        who = _plural(detractors, "detractor", "detractors")
+        text = f" {who} {where} {'mentions' if detractors == 1 else 'mention'} it"
+        extra = f" ({respondents} respondents in all)" if respondents > detractors else ""
+        return f"{text}{extra}."
+    if not detractors:
+        return f" {respondents} Befragte {where} {'nennt' if respondents == 1 else 'nennen'} es."
+    who = "1 Detraktor" if detractors == 1 else f"{detractors} Detraktoren"
+    text = f" {who} {where} {'nennt' if detractors == 1 else 'nennen'} es"
+    extra = f" ({respondents} Befragte insgesamt)" if respondents > detractors else ""
+    return f"{text}{extra}."
+
+
+_FOOTPRINT_LABELS = {
+    "en": {"social": "social", "reviews": "reviews", "tickets": "tickets", "surveys": "surveys"},
+    "de": {
+        "social": "Social",
+        "reviews": "Bewertungen",
+        "tickets": "Tickets",
+        "surveys": "Umfragen",
+    },
+}
+
+
+def _footprint_sentence(stats: IssueStats, language: str) -> str:
+    """ " Footprint: social 120, reviews 40, tickets 54, surveys 20 (14 detractors)." Shown
+    when the issue reaches more than one kind of channel; customers (tickets: tickets)."""
+    present = [key for key in FOOTPRINT[:4] if stats.channels.get(key)]
+    if len(present) < 2:
+        return ""
+    labels = _FOOTPRINT_LABELS[language]
+    parts = [f"{labels[key]} {stats.channels[key]}" for key in present]
+    if stats.detractors and "surveys" in present:
+        word = "detractors" if language == "en" else "Detraktoren"
+        if stats.detractors == 1:
+            word = "detractor" if language == "en" else "Detraktor"
+        parts[-1] += f" ({stats.detractors} {word})"
+    label = "Footprint" if language == "en" else "Spuren"
+    return f" {label}: {', '.join(parts)}."
 
 
 def _evidence_de(stats: IssueStats, classification: str) -> str:
@@ -471,7 +611,7 @@ def _evidence_de(stats: IssueStats, classification: str) -> str:
         )
     else:
         text += "kein Support-Ticket passt dazu."
-    return text
+    return text + _survey_sentence(stats, "de") + _footprint_sentence(stats, "de")
 
 
 def _shortfall(
@@ -496,17 +636,26 @@ def _shortfall(
             if en
             else f"mehr Personen (bisher {stats.authors}, nötig {thresholds.min_authors})"
         )
-    if not any(_signals(stats, thresholds).values()):
+    if not any(_signals(stats, thresholds).values()) and stats.spread == 0:
+        needs.append(
+            "public posts or a confirming support ticket (so far only survey comments)"
+            if en
+            else "öffentliche Beiträge oder ein bestätigendes Support-Ticket (bisher nur "
+            "Umfrage-Kommentare)"
+        )
+    elif not any(_signals(stats, thresholds).values()):
         days = thresholds.min_active_days
         if en:
             needs.append(
-                f"a second channel ({stats.sources} so far), {days} active days "
-                f"({stats.active_days} so far) or a confirming support ticket"
+                f"a second channel ({stats.spread} so far), {days} active days "
+                f"({stats.persistence} so far) or a confirming support ticket"
+                + (" or detractor" if thresholds.min_detractors else "")
             )
         else:
             needs.append(
-                f"einen zweiten Kanal (bisher {stats.sources}), {days} aktive Tage "
-                f"(bisher {stats.active_days}) oder ein bestätigendes Support-Ticket"
+                f"einen zweiten Kanal (bisher {stats.spread}), {days} aktive Tage "
+                f"(bisher {stats.persistence}) oder ein bestätigendes Support-Ticket"
+                + (" oder einen Detraktor" if thresholds.min_detractors else "")
             )
     if not needs:
         return ""

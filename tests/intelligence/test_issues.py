@@ -125,11 +125,11 @@ def test_a_fresh_problem_of_many_customers_is_emerging_until_it_spreads_persists
     burst = [mention(i, days_ago=0.1, source="appstore") for i in range(25)]
     _, fresh = verdict(burst)
     assert fresh.classification == "emerging"
-    assert fresh.missing == ("spread, persistence or a ticket",)
+    assert fresh.missing == ("spread, persistence, a ticket or a detractor",)
     assert fresh.evidence.startswith("Emerging: 25 customers on 1 channel (appstore)")
     assert (
         "Not yet systemic: needs a second channel (1 so far), 3 active days (1 so far) or a "
-        "confirming support ticket." in fresh.evidence
+        "confirming support ticket or detractor." in fresh.evidence
     )
     assert fresh.evidence_de.startswith("Aufkommend: 25 Personen auf 1 Kanal")
     assert "es braucht einen zweiten Kanal (bisher 1)" in fresh.evidence_de
