@@ -89,7 +89,16 @@ def test_the_spike_is_detected_and_a_second_run_adds_nothing(demo_db, capsys):
 def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, capsys):
     assert main(["--database", demo_db, "alerts", "--json"]) == 0
     stored_before = capsys.readouterr().out
-    args = ["--database", demo_db, "backtest", "--from", "2026-10-01", "--to", "2026-10-31"]
+    args = [
+        "--database",
+        demo_db,
+        "backtest",
+        "--demo",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+    ]
     assert main([*args, "--json"]) == 0
     replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     with session_scope(demo_db) as session:  # the planted problem: the top systemic issue
