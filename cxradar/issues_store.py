@@ -67,7 +67,8 @@ from cxradar.schema import (
 from cxradar.scores import refresh_issue_scores
 from cxradar.state import ISSUE_CENTRES, ISSUE_LINK, ISSUE_REGROUPED_AT, read_state, write_state
 from cxradar.store import load_embeddings, vector_to_bytes
-from cxradar.surveys import detractor_mentions, is_detractor
+from cxradar.surveys import SURVEY_KIND, detractor_mentions, is_detractor
+from models.sentiment import CONFIDENT_NEGATIVE
 from models.topics import class_keywords
 
 CHUNK = 1000  # ids per IN (...) query
@@ -79,20 +80,31 @@ RESHARE = "reshare"
 
 
 def complaint_filter():
-    """Negative text, a 1-2 star review whatever its words, a detractor's survey comment
-    (NPS 0-6, CSAT 1-2) likewise, or the complaint signal on a post that is not positive (a
-    polite, factual report of a problem: "I was charged twice for the same card payment");
-    never noise (bots, bare links). Praise the complaint head mistakes for a complaint
-    ("Support sorted my issue in minutes") stays out."""
-    return and_(
+    """Negative text, a 1-2 star review whatever its words, or the complaint signal on a post
+    that is not positive (a polite, factual report of a problem: "I was charged twice for the
+    same card payment"); never noise (bots, bare links). Praise the complaint head mistakes
+    for a complaint ("Support sorted my issue in minutes") stays out.
+
+    A survey comment is read with its score, as a review with its stars: a detractor's
+    (NPS 0-6, CSAT 1-2) joins whatever its words; a passive's or promoter's only when its
+    text is confidently negative (p >= 0.8, the rule that lets a 4-5 star review be
+    negative), so "Does what it should, nothing special." from a 7 is no complaint."""
+    public = and_(
+        Mention.kind != SURVEY_KIND,
         or_(
             Enrichment.sentiment == "negative",
             Mention.rating <= 2,
-            and_(Mention.kind == "survey", Mention.id.in_(detractor_mentions())),
             and_(Enrichment.complaint.is_(True), Enrichment.sentiment != "positive"),
         ),
-        Mention.noise.is_(None),
     )
+    survey = and_(
+        Mention.kind == SURVEY_KIND,
+        or_(
+            Mention.id.in_(detractor_mentions()),
+            Enrichment.prob_negative >= CONFIDENT_NEGATIVE,
+        ),
+    )
+    return and_(or_(public, survey), Mention.noise.is_(None))
 
 
 def ticket_filter():

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from cxradar.db import session_scope
 from cxradar.records import SurveyResponseRecord
 from cxradar.schema import Mention, Source, SurveyResponse
-from cxradar.store import forget_author
+from cxradar.erasure import forget_author
 from cxradar.surveys import is_detractor, store_survey_responses
 
 WHEN = datetime(2026, 10, 20, 9, tzinfo=UTC)
