@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cxradar.db import session_scope
+from cxradar.erasure import forget_author
 from cxradar.records import SurveyResponseRecord
 from cxradar.schema import Mention, Source, SurveyResponse
-from cxradar.erasure import forget_author
 from cxradar.surveys import is_detractor, store_survey_responses
 
 WHEN = datetime(2026, 10, 20, 9, tzinfo=UTC)
@@ -104,3 +104,51 @@ def test_redaction_and_erasure_cover_the_comment_and_the_answer(db_url):
 def test_detractors_are_nps_0_to_6_and_csat_1_to_2():
     assert [s for s in range(11) if is_detractor("nps", s)] == list(range(7))
     assert [s for s in range(1, 6) if is_detractor("csat", s)] == [1, 2]
+
+
+def _enrich(session, external_id: str, sentiment: str, prob_negative: float) -> None:
+    from cxradar.schema import Enrichment
+
+    mention = session.scalar(select(Mention).where(Mention.external_id == external_id))
+    rest = (1 - prob_negative) / 2
+    session.add(
+        Enrichment(
+            mention_id=mention.id,
+            sentiment=sentiment,
+            sentiment_score=max(prob_negative, rest),
+            prob_negative=prob_negative,
+            prob_neutral=rest,
+            prob_positive=rest,
+            complaint=True,  # the complaint head says yes to all of them
+            prob_complaint=0.8,
+            model_version="test",
+        )
+    )
+
+
+def test_a_comment_is_read_with_its_score_like_a_review_with_its_stars(db_url):
+    from cxradar.issues_store import complaint_filter
+    from cxradar.schema import Enrichment
+
+    comments = {
+        # external id: (score, sentiment, p(negative))
+        "detractor-neutral": (3, "neutral", 0.2),  # joins whatever its words
+        "passive-lukewarm": (7, "negative", 0.53),  # "Does what it should, nothing special."
+        "passive-angry": (8, "negative", 0.9),  # confidently negative: a complaint all the same
+        "promoter-neutral": (10, "neutral", 0.1),
+    }
+    with session_scope(db_url) as session:
+        records = [answer(key, score=score) for key, (score, _, _) in comments.items()]
+        store_survey_responses(session, records, "file")
+    with session_scope(db_url) as session:
+        for key, (_, sentiment, negative) in comments.items():
+            _enrich(session, key, sentiment, negative)
+    with session_scope(db_url) as session:
+        joined = set(
+            session.scalars(
+                select(Mention.external_id)
+                .join(Enrichment, Enrichment.mention_id == Mention.id)
+                .where(complaint_filter())
+            )
+        )
+    assert joined == {"detractor-neutral", "passive-angry"}
