@@ -451,10 +451,15 @@ _LABELS = {
 _LISTED_SOURCES = 4
 
 
-def _day(day: date, now: datetime, language: str) -> str:
-    month = _MONTHS[language][day.month - 1]
-    year = f" {day.year}" if day.year != now.year else ""
+def day_text(day: date, language: str, with_year: bool = False) -> str:
+    """19 Oct / 19. Okt. (with the year when asked): the one way days are written for people."""
+    month = _MONTHS[language if language in _MONTHS else "en"][day.month - 1]
+    year = f" {day.year}" if with_year else ""
     return f"{day.day}. {month}{year}" if language == "de" else f"{day.day} {month}{year}"
+
+
+def _day(day: date, now: datetime, language: str) -> str:
+    return day_text(day, language, with_year=day.year != now.year)
 
 
 def _plural(count: int, one: str, many: str) -> str:

@@ -9,35 +9,17 @@ import math
 import pandas as pd
 import streamlit as st
 
+from cxradar.intelligence.issues import day_text as evidence_day
 from dashboard import charts_channels, ui
 from dashboard.data import channels
 from dashboard.safe import markdown, plain, table
 
 GRAINS = ("week", "day")
-MONTHS = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "de": [
-        "Jan.",
-        "Feb.",
-        "März",
-        "Apr.",
-        "Mai",
-        "Juni",
-        "Juli",
-        "Aug.",
-        "Sep.",
-        "Okt.",
-        "Nov.",
-        "Dez.",
-    ],
-}
 
 
 def day_text(moment, language: str) -> str:
     """19 Oct / 19. Okt."""
-    moment = pd.Timestamp(moment)
-    month = MONTHS[language if language in MONTHS else "en"][moment.month - 1]
-    return f"{moment.day}. {month}" if language == "de" else f"{moment.day} {month}"
+    return evidence_day(pd.Timestamp(moment), language)
 
 
 def decimal(value: float | None, digits: int, language: str, signed: bool = False) -> str:
