@@ -117,7 +117,7 @@ def test_backtest_lists_the_spike_alert_without_storing_or_sending(demo_db, caps
     assert resolved and {"brand:Finora", "all"} <= set(resolved[0]["covers"])
     assert all(a["scope"] != "all" for a in replayed)  # never a message of its own
     # A window before the spike replays nothing for it, and the stored alerts are untouched.
-    assert main([*args[:4], "2026-10-01", "--to", "2026-10-10", "--json"]) == 0
+    assert main([*args[:5], "2026-10-01", "--to", "2026-10-10", "--json"]) == 0
     early = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert not [a for a in early if a["issue_id"] == systemic]
     assert main(["--database", demo_db, "alerts", "--json"]) == 0
