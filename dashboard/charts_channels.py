@@ -19,7 +19,6 @@ from dashboard.safe import chart
 
 ISSUE_COLOUR = "#7f3fbf"
 VERSION_COLOUR = "#555555"
-ISSUE_LABEL_CHARS = 32  # the full titles are listed under the chart
 PANEL_COLOURS = {
     "nps": "#1f77b4",
     "csat": "#17becf",
@@ -110,10 +109,12 @@ def channels_compared(
         figure.add_vline(x=issue["first_seen"], line_dash="dash", line_color=ISSUE_COLOUR)
         figure.add_annotation(
             x=issue["first_seen"],
-            y=1.0 - 0.025 * (index % 2),  # neighbours' labels one above the other
+            y=1.0 - 0.03 * (index % 2),  # neighbours' labels one above the other
             xref="x",
             yref="paper",
-            text=chart(f"#{issue['id']} {issue['name']}"[:ISSUE_LABEL_CHARS]),
+            # The number only: issues starting days apart would print their titles over each
+            # other; the titles are listed under the chart with the same numbers.
+            text=chart(f"#{issue['id']}"),
             showarrow=False,
             xanchor="left",
             font={"color": ISSUE_COLOUR, "size": 11},
