@@ -60,7 +60,7 @@ INGEST_GROUP = "ingest"
 INGEST_RETRIES = dg.RetryPolicy(max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def _ingest_each(context, sources: Sequence, ingest_one: Callable[[object], dict]) -> tuple:
+def ingest_each(context, sources: Sequence, ingest_one: Callable[[object], dict]) -> tuple:
     """Run each source on its own: one that fails is logged and reported, the rest go on.
 
     Returns the stats per source and the names of the sources that failed: those that
@@ -97,7 +97,7 @@ def _ingest_each(context, sources: Sequence, ingest_one: Callable[[object], dict
     return per_source, failed
 
 
-def _every_source_failed(per_source: dict, failed: list[str]) -> dg.Failure:
+def every_source_failed(per_source: dict, failed: list[str]) -> dg.Failure:
     """The step's failure; Dagster retries it only if a retry can mend one of the sources."""
     transient = any(per_source[name].get("retry_may_help") for name in failed)
     return dg.Failure(
@@ -106,7 +106,7 @@ def _every_source_failed(per_source: dict, failed: list[str]) -> dg.Failure:
     )
 
 
-def _result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeResult:
+def ingest_result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "new": sum(s["new"] for s in per_source.values()),
@@ -120,7 +120,7 @@ def _result(per_source: dict, failed: list[str], stored: int) -> dg.MaterializeR
     )
 
 
-def _count(db: DatabaseResource, table) -> int:
+def stored_count(db: DatabaseResource, table) -> int:
     with db.session() as session:
         return session.scalar(select(func.count(table.id)))
 
@@ -170,10 +170,10 @@ def raw_mentions(
         return ingest_stream(db, source.name, connector, store, context.log)
 
     sources = [s for s in config.sources if s.type != "reddit"]
-    per_source, failed = _ingest_each(context, sources, ingest_one)
+    per_source, failed = ingest_each(context, sources, ingest_one)
     if sources and len(failed) == len(sources):
-        raise _every_source_failed(per_source, failed)
-    return _result(per_source, failed, _count(db, Mention))
+        raise every_source_failed(per_source, failed)
+    return ingest_result(per_source, failed, stored_count(db, Mention))
 
 
 @dg.asset(
@@ -193,14 +193,14 @@ def reddit_mentions(
     config = cx_config.load()
     store, _ = storers(config)
     sources = [s for s in config.sources if s.type == "reddit"]
-    per_source, failed = _ingest_each(
+    per_source, failed = ingest_each(
         context,
         sources,
         lambda source: ingest_stream(
             db, source.name, reddit.connector(source, config.brands), store, context.log
         ),
     )
-    return _result(per_source, failed, _count(db, Mention))
+    return ingest_result(per_source, failed, stored_count(db, Mention))
 
 
 @dg.asset(
@@ -231,8 +231,8 @@ def support_tickets(
             context.log,
         )
 
-    per_source, failed = _ingest_each(context, config.ticket_sources, ingest_one)
-    return _result(per_source, failed, _count(db, Ticket))
+    per_source, failed = ingest_each(context, config.ticket_sources, ingest_one)
+    return ingest_result(per_source, failed, stored_count(db, Ticket))
 
 
 @dg.asset(
@@ -293,7 +293,7 @@ def _move_aside(file, root, outcome: str) -> None:
         raise dg.Failure(str(exc), allow_retries=False) from None
 
 
-def _freshness(db: DatabaseResource, table, sources: Sequence) -> dg.AssetCheckResult:
+def freshness_check(db: DatabaseResource, table, sources: Sequence) -> dg.AssetCheckResult:
     hours = hours_since_new(db, table, sources)
     limits = {source.name: source.stale_after_hours for source in sources}
     stale = sorted(n for n, h in hours.items() if h is None or h > limits[n])
@@ -318,18 +318,18 @@ def _freshness(db: DatabaseResource, table, sources: Sequence) -> dg.AssetCheckR
 )
 def raw_mentions_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
     sources = [s for s in cx_config.load().sources if s.type != "reddit"]
-    return _freshness(db, Mention, sources)
+    return freshness_check(db, Mention, sources)
 
 
 @dg.asset_check(asset=reddit_mentions, description="Warns when Reddit brought nothing new.")
 def reddit_mentions_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
     sources = [s for s in cx_config.load().sources if s.type == "reddit"]
-    return _freshness(db, Mention, sources)
+    return freshness_check(db, Mention, sources)
 
 
 @dg.asset_check(asset=support_tickets, description="Warns when a ticket source went quiet.")
 def support_tickets_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
-    return _freshness(db, Ticket, cx_config.load().ticket_sources)
+    return freshness_check(db, Ticket, cx_config.load().ticket_sources)
 
 
 inbox_job = dg.define_asset_job(

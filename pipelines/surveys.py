@@ -19,13 +19,13 @@ from cxradar.surveys import store_survey_responses
 from pipelines.ingest import (
     INGEST_GROUP,
     INGEST_RETRIES,
-    _count,
-    _every_source_failed,
-    _freshness,
-    _ingest_each,
-    _result,
+    every_source_failed,
+    freshness_check,
+    ingest_each,
     ingest_files,
+    ingest_result,
     ingest_stream,
+    stored_count,
 )
 from pipelines.resources import ConfigResource, DatabaseResource
 from pipelines.survey_sources import QualtricsResource, SurveyMonkeyResource, TypeformResource
@@ -70,10 +70,10 @@ def survey_responses(
         return ingest_stream(db, source.name, connector, store, context.log)
 
     sources = config.survey_sources
-    per_source, failed = _ingest_each(context, sources, ingest_one)
+    per_source, failed = ingest_each(context, sources, ingest_one)
     if sources and len(failed) == len(sources):
-        raise _every_source_failed(per_source, failed)
-    return _result(per_source, failed, _count(db, SurveyResponse))
+        raise every_source_failed(per_source, failed)
+    return ingest_result(per_source, failed, stored_count(db, SurveyResponse))
 
 
 @dg.asset_check(
@@ -81,7 +81,7 @@ def survey_responses(
     description="Warns when a survey source brought nothing new for longer than expected.",
 )
 def survey_responses_fresh(db: DatabaseResource, cx_config: ConfigResource) -> dg.AssetCheckResult:
-    return _freshness(db, SurveyResponse, cx_config.load().survey_sources)
+    return freshness_check(db, SurveyResponse, cx_config.load().survey_sources)
 
 
 defs = dg.Definitions(assets=[survey_responses], asset_checks=[survey_responses_fresh])
