@@ -291,14 +291,7 @@ class OnnxE5Encoder(Encoder):
         return self._sessions[kind]
 
     def _run(self, kind: str, texts: list[str]) -> list[np.ndarray]:
-        tokens = self.tokenizer(
-            [self.prefix + text for text in texts],
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="np",
-        )
-        feed = {name: tokens[name].astype(np.int64) for name in ("input_ids", "attention_mask")}
+        feed = self.tokenizer([self.prefix + text for text in texts], self.max_length)
         return self._session(kind).run(None, feed)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

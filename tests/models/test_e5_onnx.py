@@ -79,3 +79,26 @@ def test_ffn_output_projections_stay_fp32():
     assert keep.search("/branch.0/output/dense/MatMul")
     assert not keep.search("/encoder/encoder/layer.3/attention/output/dense/MatMul")
     assert not keep.search("/encoder/encoder/layer.3/intermediate/dense/MatMul")
+
+
+def test_the_tokenizer_gives_transformers_ids_without_importing_it():
+    """The ONNX path reads tokenizer.json with `tokenizers` directly: the same ids and masks
+    as transformers' fast tokenizer (padding to the longest, cut at max_length)."""
+    from transformers import PreTrainedTokenizerFast
+
+    from models import e5_torch
+
+    texts = [
+        *(e5_torch.PREFIX + s for s in SENTENCES),
+        e5_torch.PREFIX + "Überweisung nicht angekommen 😡 &amp; https://t.co/x " * 40,
+        e5_torch.PREFIX,
+    ]
+    reference = PreTrainedTokenizerFast.from_pretrained(e5_torch.model_dir())(
+        texts, padding=True, truncation=True, max_length=128, return_tensors="np"
+    )
+    ours = e5_onnx.load_tokenizer()(texts, 128)
+    assert ours["input_ids"].shape == (len(texts), 128)
+    assert (ours["input_ids"] == reference["input_ids"]).all()
+    assert (ours["attention_mask"] == reference["attention_mask"]).all()
+    short = e5_onnx.load_tokenizer()(texts[:2], 128)
+    assert short["input_ids"].shape[1] < 128  # padded to the longest, not to max_length
