@@ -49,6 +49,12 @@ _LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"@\w+")
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*[\w]|[^\W\d_]|\d+[^\W\d_]\w*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A full stop after these ends no sentence ("Finora vs. my old bank", "z.B. beim Login").
+_ABBREVIATIONS = frozenset(
+    {"vs", "e.g", "i.e", "etc", "approx", "no", "mr", "mrs", "ms", "dr", "st", "z.b", "bzw"}
+    | {"usw", "ca", "nr", "inkl", "ggf", "evtl", "bspw", "d.h", "u.a", "vgl", "sog", "tel"}
+)
+MIN_SENTENCE_WORDS = 3  # "Hi. My card ..." : a greeting is no title
 
 
 # Stop words that may open a phrase: the negation is often the complaint itself.
@@ -262,5 +268,18 @@ def _capitalised(title: str) -> str:
 def sentence_title(text: str) -> str:
     """A post as a title: without leading handles and links, its first sentence, trimmed."""
     cleaned = " ".join(_HANDLE.sub(" ", _LINK.sub(" ", text)).split()).lstrip(".,:;-– ")
-    first = _SENTENCE_END.split(cleaned, maxsplit=1)[0] if cleaned else ""
-    return _capitalised(shorten(first or cleaned, TITLE_CHARS))
+    return _capitalised(shorten(_first_sentence(cleaned), TITLE_CHARS))
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first sentence end that is no abbreviation's full stop and leaves a sentence
+    of at least MIN_SENTENCE_WORDS words; the whole text when there is none."""
+    for end in _SENTENCE_END.finditer(text):
+        before = text[: end.start()]
+        words = before.split()
+        last = words[-1].rstrip(".").casefold() if words else ""
+        if before.endswith(".") and last in _ABBREVIATIONS:
+            continue
+        if len(words) >= MIN_SENTENCE_WORDS:
+            return before
+    return text

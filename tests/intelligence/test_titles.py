@@ -76,6 +76,15 @@ def test_one_post_is_titled_by_its_first_sentence_without_handles_or_links():
     assert sentence_title("@finora My card was sent to my old address. Why? https://x.y/z") == (
         "My card was sent to my old address."
     )
+    assert sentence_title("Finora vs. my old bank: the app wins, the interest does not.") == (
+        "Finora vs. my old bank: the app wins, the interest does not."
+    )
+    assert sentence_title("Hi. My card was sent to my old address. Please help") == (
+        "Hi. My card was sent to my old address."
+    )
+    assert sentence_title("Seit dem Update z.B. kein Login. Bitte fixen") == (
+        "Seit dem Update z.B. kein Login."
+    )
     long = "the invoice " + "shows a wrong VAT number " * 10
     assert len(sentence_title(long)) <= 80 and sentence_title(long).endswith("…")
     titler = Titler(BACKGROUND)
