@@ -55,6 +55,7 @@ _ABBREVIATIONS = frozenset(
     | {"usw", "ca", "nr", "inkl", "ggf", "evtl", "bspw", "d.h", "u.a", "vgl", "sog", "tel"}
 )
 MIN_SENTENCE_WORDS = 3  # "Hi. My card ..." : a greeting is no title
+TRAILING_WORDS = 3  # stop words a trailing negation may sit among ("einfach nicht mehr")
 
 
 # Stop words that may open a phrase: the negation is often the complaint itself.
@@ -225,8 +226,31 @@ class Titler:
                     score = sum(weight[w] for w in content) * (1 + 0.1 * len(content))
                     if score > best_score + 1e-9:
                         best_score = score
-                        best = text[spans[start][1] : spans[end][2]]
+                        best = text[spans[start][1] : self._negated_end(text, spans, end)]
         return _capitalised(" ".join(best.split()))
+
+    def _negated_end(self, text: str, spans: list, end: int) -> int:
+        """Where a run ending at word ``end`` stops: after a trailing negation ("SMS kommt seit
+        dem Update einfach nicht mehr", "Login geht nicht"), which German puts at the end of
+        the clause; without it the title says the opposite of the complaint. Stop words after
+        the negation join it when the clause ends with them ("kommt nicht an"). Else at the
+        run's last word."""
+        negation = tail = None
+        for index in range(end + 1, min(end + 1 + TRAILING_WORDS, len(spans))):
+            word = spans[index][0].casefold()
+            if _BREAK.search(text[spans[index - 1][2] : spans[index][1]]):
+                return tail if negation else spans[end][2]  # the clause ended
+            if self._is_edge_word(word) or word in self.extra:
+                return negation or spans[end][2]  # the clause goes on with other content
+            tail = spans[index][2]
+            if word in NEGATIONS:
+                negation = tail
+        if negation is None:
+            return spans[end][2]
+        ends_here = end + 1 + TRAILING_WORDS >= len(spans) or _BREAK.search(
+            text[tail : spans[end + 1 + TRAILING_WORDS][1]]
+        )
+        return tail if ends_here else negation
 
     def titles(self, texts: Sequence[str], langs: Sequence[str | None], typical: int = 0) -> Titles:
         """Titles of one issue; ``typical``: index of its most typical post (the fallback)."""

@@ -97,3 +97,20 @@ def test_posts_sharing_no_phrase_are_titled_by_their_most_typical_post():
     unrelated = ["Checkout broken", "Login slow today", "Refund missing"]
     titler = Titler(BACKGROUND + unrelated)
     assert titler.titles(unrelated, ["en"] * 3, typical=1).title == "Login slow today"
+
+
+def test_a_trailing_german_negation_stays_in_the_title():
+    """German puts the negation at the end of the clause: a title without it says the
+    opposite of the complaint ("SMS kommt seit dem Update" for "… kommt nicht mehr")."""
+    posts = [
+        "Der Code per SMS kommt seit dem Update einfach nicht mehr. Bitte fixen!",
+        "Hm, SMS kommt seit dem Update einfach nicht mehr.",
+        "SMS kommt seit dem Update einfach nicht mehr, so kann ich nicht zahlen",
+    ]
+    titler = Titler(BACKGROUND + posts)
+    assert titler.span_title(posts) == "SMS kommt seit dem Update einfach nicht mehr"
+    cards = ["Die Karte kommt nicht an", "Meine Karte kommt einfach nicht an!", "Karte kommt nicht"]
+    assert Titler(BACKGROUND + cards).span_title(cards) == "Karte kommt nicht an"
+    # A negation that opens the next content does not join: the clause goes on without it.
+    english = ["Flight delayed again", "my flight delayed 3 hours", "flight delayed, no info"]
+    assert Titler(BACKGROUND + english).span_title(english) == "Flight delayed"
