@@ -261,7 +261,7 @@ def speed_lines(path: Path | None = None) -> list[str]:
     rates = run["rates"]
     lines = [
         f"Measured {run['date']} by `{run['command']}` ({run['texts']} texts: {run['source']}; "
-        f"{run['cores']} cores shared with other work, best of {run['rounds']} alternating "
+        f"{run['cores']} cores, best of {run['rounds']} alternating "
         "rounds):",
         "",
         "| path | texts/s |",
