@@ -392,6 +392,9 @@ class SystemicThresholdsConfig(_Strict):
     # Detractors (NPS 0-6, CSAT 1-2) whose survey comment is in the issue confirm it like
     # tickets do; 0: surveys never confirm (README: Isolated, emerging or systemic).
     min_detractors: int = Field(default=1, ge=0)
+    # ... and at least this many negative posts or detractors: the complaint signal alone
+    # (neutral reports) calls nothing systemic; 0 turns the check off.
+    min_negative_posts: int = Field(default=1, ge=0)
 
     @model_validator(mode="before")
     @classmethod

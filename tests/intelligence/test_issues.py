@@ -319,3 +319,23 @@ def test_a_post_names_its_brand_by_name_or_keyword_the_first_named_winning():
     assert brands.brand_of("@Finora why is zentra faster?") == "Finora"
     assert brands.brand_of("my bank app logs me out") is None
     assert brands.brand_of("Nordpay is fine") is None
+
+
+def test_neutral_reports_alone_are_not_systemic_until_someone_sounds_negative():
+    """The complaint signal finds polite, factual reports; many of them on many channels with
+    not one negative post (no negative text, no 1-2 stars, no detractor) stay emerging: on
+    real feedback such groups were news reports and praise the complaint head misread."""
+    neutral = [
+        mention(i, days_ago=i % 4, source=CHANNELS[i % 3], sentiment="neutral") for i in range(12)
+    ]
+    stats, result = verdict(neutral, tickets(2))
+    assert result.classification == "emerging"
+    assert "a negative voice" in result.missing
+    assert "sounds negative (so far only neutral reports)" in result.evidence
+    assert "negativ äußert" in result.evidence_de
+    _, voiced = verdict([*neutral[:-1], mention(99, days_ago=1, sentiment="negative")], tickets(2))
+    assert voiced.classification == "systemic"
+    low_stars = [*neutral[:-1], mention(98, days_ago=1, sentiment="neutral", rating=1)]
+    assert verdict(low_stars, tickets(2))[1].classification == "systemic"
+    off = SystemicThresholds(min_negative_posts=0)
+    assert verdict(neutral, tickets(2), off)[1].classification == "systemic"
