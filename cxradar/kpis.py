@@ -31,10 +31,12 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import repeat
 from typing import Literal
 
+from cxradar.records import DETRACTOR_MAX as DETRACTOR_MAX_BY_SCALE
+
 Grain = Literal["day", "week"]
 GRAINS: tuple[Grain, ...] = ("day", "week")
 PROMOTER_MIN = 9  # NPS: 9-10 promote (Reichheld's definition, fixed by the method)
-DETRACTOR_MAX = 6  # NPS: 0-6 detract; 7-8 are passive
+DETRACTOR_MAX = DETRACTOR_MAX_BY_SCALE["nps"]  # NPS: 0-6 detract; 7-8 are passive
 SATISFIED_MIN = 4  # CSAT: 4-5 of 1-5 count as satisfied (the usual top-two-box)
 
 

@@ -13,9 +13,12 @@ from cxradar.intelligence.text_safety import shorten
 
 # "reshare": an explicit re-share of another post (retweet, boost, repost, quote) where the
 # source marks it; it is stored and shown, but never counts as another customer.
-MENTION_KINDS = ("post", "comment", "review", "article", "reshare", "survey")
+SURVEY_KIND = "survey"  # the mention kind of a survey answer's comment
+MENTION_KINDS = ("post", "comment", "review", "article", "reshare", SURVEY_KIND)
 # A survey's scale and its score range: NPS 0-10 (likelihood to recommend), CSAT 1-5.
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5)}
+# The highest score that is a detractor's: NPS 0-6 (Reichheld's definition), CSAT 1-2.
+DETRACTOR_MAX = {"nps": 6, "csat": 2}
 # A reason is read by a person (log, Sources page): one line, cut if a source makes it huge.
 MAX_REASON_CHARS = 500
 

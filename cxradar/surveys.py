@@ -23,7 +23,13 @@ from sqlalchemy import and_, or_, select
 
 from cxradar.erasure import forget_key, forgotten_keys
 from cxradar.privacy import contains_personal_data, redact
-from cxradar.records import SURVEY_SCALES, MentionRecord, SurveyResponseRecord
+from cxradar.records import (
+    DETRACTOR_MAX,
+    SURVEY_KIND,
+    SURVEY_SCALES,
+    MentionRecord,
+    SurveyResponseRecord,
+)
 from cxradar.schema import Mention, SurveyResponse
 from cxradar.store import (
     StoreResult,
@@ -33,9 +39,6 @@ from cxradar.store import (
     store_mentions,
 )
 
-SURVEY_KIND = "survey"
-# The highest score that is a detractor's: NPS 0-6 (Reichheld's definition), CSAT 1-2.
-DETRACTOR_MAX = {"nps": 6, "csat": 2}
 CHUNK = 500
 
 

@@ -25,6 +25,7 @@ from cxradar.intelligence.noise import (
     near_duplicates,
 )
 from cxradar.keywords import BrandMatcher
+from cxradar.records import SURVEY_KIND
 from cxradar.schema import Embedding, Enrichment, Mention, Ticket, utcnow
 from cxradar.store import link_duplicates, load_embeddings, vector_to_bytes
 from models.text import MODEL_TEXT_CHARS, model_text  # noqa: F401 (re-exported)
@@ -147,7 +148,7 @@ def mark_noise(session, batch: Sequence[Mention]) -> int:
                 Mention.content_hash.in_(hashes),
                 Mention.noise.is_(None),
                 Mention.kind != "reshare",  # boosts repeat a text by design; they are no bots
-                Mention.kind != "survey",  # answers to a survey were asked for; no campaign
+                Mention.kind != SURVEY_KIND,  # answers to a survey were asked for; no campaign
             )
         )
     ]

@@ -59,6 +59,7 @@ from typing import Literal
 
 from cxradar.intelligence.customers import customer_key
 from cxradar.intelligence.text_safety import shorten
+from cxradar.records import SURVEY_KIND
 
 WEEK = timedelta(days=7)
 SCORE_WEIGHTS = {"authors": 0.3, "sources": 0.2, "persistence": 0.2, "tickets": 0.2, "growth": 0.1}
@@ -67,7 +68,6 @@ AUTHOR_SATURATION = 100  # this many people gives the full breadth factor
 SAMPLE_COUNT = 3
 QUOTE_LENGTH = 160
 NEGATIVE_RATING = 2  # 1-2 stars count as negative whatever the words say
-SURVEY = "survey"  # the mention kind of a survey answer's comment
 REVIEW = "review"
 FOOTPRINT = ("social", "reviews", "tickets", "surveys", "detractors")
 LISTED_SURVEYS = 2
@@ -258,10 +258,10 @@ def _source_counts(originals: Sequence[IssueMention]) -> tuple[tuple[str, int], 
 
 def _footprint(originals: Sequence[IssueMention], tickets: int) -> dict[str, int]:
     """Customers per kind of channel: social posts, reviews, survey comments, detractors."""
-    social = {m.customer for m in originals if m.kind not in (REVIEW, SURVEY)}
+    social = {m.customer for m in originals if m.kind not in (REVIEW, SURVEY_KIND)}
     reviews = {m.customer for m in originals if m.kind == REVIEW}
-    surveys = {m.customer for m in originals if m.kind == SURVEY}
-    detractors = {m.customer for m in originals if m.kind == SURVEY and m.detractor}
+    surveys = {m.customer for m in originals if m.kind == SURVEY_KIND}
+    detractors = {m.customer for m in originals if m.kind == SURVEY_KIND and m.detractor}
     return {
         "social": len(social),
         "reviews": len(reviews),
@@ -273,7 +273,9 @@ def _footprint(originals: Sequence[IssueMention], tickets: int) -> dict[str, int
 
 def _surveys(originals: Sequence[IssueMention]) -> tuple[str, ...]:
     """Survey names, the one with most detractors (then respondents) first."""
-    counts = Counter((m.survey, m.detractor) for m in originals if m.kind == SURVEY and m.survey)
+    counts = Counter(
+        (m.survey, m.detractor) for m in originals if m.kind == SURVEY_KIND and m.survey
+    )
     names = {name for name, _ in counts}
     return tuple(sorted(names, key=lambda n: (-counts[n, True], -counts[n, False], n)))
 
@@ -324,9 +326,9 @@ def compute_issue_stats(
         now=now,
         brands=_brand_counts(originals),
         source_counts=_source_counts(originals),
-        public_sources=len({m.source for m in originals if m.kind != SURVEY}),
+        public_sources=len({m.source for m in originals if m.kind != SURVEY_KIND}),
         public_days=len(
-            {t.date() for m, t in zip(originals, times, strict=True) if m.kind != SURVEY}
+            {t.date() for m, t in zip(originals, times, strict=True) if m.kind != SURVEY_KIND}
         ),
         channels=_footprint(originals, ticket_count),
         surveys=_surveys(originals),
