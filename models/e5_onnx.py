@@ -163,18 +163,19 @@ def session(path: Path, threads: int | None = None):
 class FastTokenizer:
     """The e5 tokenizer (``tokenizer.json``) through the ``tokenizers`` library directly:
     the same ids and masks as transformers' ``PreTrainedTokenizerFast`` (tested), without
-    importing transformers, which costs a one-sentence ``cxradar classify`` over a second."""
+    importing transformers, which costs a one-sentence ``cxradar classify`` over a second.
+    Texts are cut at ``max_length`` tokens and a batch is padded to its longest text."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_length: int):
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(path))
-        self._pad = self._tokenizer.token_to_id("<pad>")
-
-    def __call__(self, texts: list[str], max_length: int) -> dict[str, np.ndarray]:
-        """Ids and attention masks, cut at ``max_length`` tokens, padded to the longest."""
         self._tokenizer.enable_truncation(max_length=max_length)
-        self._tokenizer.enable_padding(pad_id=self._pad, pad_token="<pad>")
+        self._tokenizer.enable_padding(
+            pad_id=self._tokenizer.token_to_id("<pad>"), pad_token="<pad>"
+        )
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
         encodings = self._tokenizer.encode_batch(texts)
         return {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -182,5 +183,5 @@ class FastTokenizer:
         }
 
 
-def load_tokenizer() -> FastTokenizer:
-    return FastTokenizer(e5_torch.model_dir() / "tokenizer.json")
+def load_tokenizer(max_length: int) -> FastTokenizer:
+    return FastTokenizer(e5_torch.model_dir() / "tokenizer.json", max_length)

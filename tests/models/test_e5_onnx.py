@@ -96,9 +96,9 @@ def test_the_tokenizer_gives_transformers_ids_without_importing_it():
     reference = PreTrainedTokenizerFast.from_pretrained(e5_torch.model_dir())(
         texts, padding=True, truncation=True, max_length=128, return_tensors="np"
     )
-    ours = e5_onnx.load_tokenizer()(texts, 128)
+    ours = e5_onnx.load_tokenizer(128)(texts)
     assert ours["input_ids"].shape == (len(texts), 128)
     assert (ours["input_ids"] == reference["input_ids"]).all()
     assert (ours["attention_mask"] == reference["attention_mask"]).all()
-    short = e5_onnx.load_tokenizer()(texts[:2], 128)
+    short = e5_onnx.load_tokenizer(128)(texts[:2])
     assert short["input_ids"].shape[1] < 128  # padded to the longest, not to max_length
